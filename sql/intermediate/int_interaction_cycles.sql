@@ -1,0 +1,16 @@
+-- materialized: view
+-- int_interaction_cycles
+-- grain: one row per accepted interaction and cycle it overlaps,
+--        (org_id, integration_id, interaction_key, cycle_seq).
+-- purpose: rules §4 — an interaction counts once in every cycle it touches.
+--          Cycle labels are joined after aggregation, in the marts.
+select
+    org_id,
+    integration_id,
+    interaction_key,
+    customer_account_id,
+    started_at,
+    effective_end,
+    unnest(range(first_cycle_seq, last_cycle_seq + 1)) as cycle_seq
+from int_interaction_cycle_spans
+where first_cycle_seq <= last_cycle_seq

@@ -1,0 +1,44 @@
+-- dim_integrations
+-- grain: one row per integration seen in accepted rows, (org_id, integration_id).
+-- purpose: the platform each integration bills under. The integrations
+--          reference wins (an org-specific line before an org-less one), then
+--          what the rows say, then 'unknown'. Platform never merges or splits
+--          conversations; it is a reporting dimension only.
+with observed as (
+    select
+        org_id,
+        integration_id,
+        min(platform) as observed_platform
+    from stg_rows
+    where row_reject_reason is null
+    group by org_id, integration_id
+),
+
+reference_for_org as (
+    select org_id, integration_id, platform, name
+    from cfg_integrations
+    where org_id is not null
+),
+
+reference_for_any_org as (
+    select integration_id, platform, name
+    from cfg_integrations
+    where org_id is null
+)
+
+select
+    observed.org_id,
+    observed.integration_id,
+    coalesce(reference_for_org.platform, reference_for_any_org.platform, observed.observed_platform, 'unknown') as platform,
+    coalesce(reference_for_org.name, reference_for_any_org.name) as integration_name,
+    case
+        when reference_for_org.platform is not null or reference_for_any_org.platform is not null then 'reference'
+        when observed.observed_platform is not null then 'input'
+        else 'unknown'
+    end as platform_source
+from observed
+left join reference_for_org
+    on observed.org_id = reference_for_org.org_id
+    and observed.integration_id = reference_for_org.integration_id
+left join reference_for_any_org
+    on observed.integration_id = reference_for_any_org.integration_id

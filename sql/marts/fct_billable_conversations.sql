@@ -1,0 +1,39 @@
+-- fct_billable_conversations
+-- grain: one row per billable conversation,
+--        (org_id, cycle_start, integration_id, customer_account_id).
+-- purpose: rules §1 — the distinct (org, cycle, integration, account) tuples
+--          with at least one interaction overlapping the cycle.
+--          first_activity_at / last_activity_at are the earliest start and
+--          latest effective end of the interactions behind it, not clipped to
+--          the cycle.
+with conversation_activity as (
+    select
+        org_id,
+        cycle_seq,
+        integration_id,
+        customer_account_id,
+        count(*) as interaction_count,
+        min(started_at) as first_activity_at,
+        max(effective_end) as last_activity_at
+    from int_interaction_cycles
+    group by org_id, cycle_seq, integration_id, customer_account_id
+)
+
+select
+    conversation_activity.org_id,
+    dim_billing_cycles.cycle_id,
+    dim_billing_cycles.cycle_start,
+    dim_billing_cycles.cycle_end,
+    conversation_activity.integration_id,
+    dim_integrations.platform,
+    conversation_activity.customer_account_id,
+    conversation_activity.interaction_count,
+    conversation_activity.first_activity_at,
+    conversation_activity.last_activity_at
+from conversation_activity
+inner join dim_billing_cycles
+    on conversation_activity.org_id = dim_billing_cycles.org_id
+    and conversation_activity.cycle_seq = dim_billing_cycles.cycle_seq
+inner join dim_integrations
+    on conversation_activity.org_id = dim_integrations.org_id
+    and conversation_activity.integration_id = dim_integrations.integration_id

@@ -1,0 +1,40 @@
+-- rpt_data_quality
+-- grain: one row per check, (check_name).
+-- purpose: the run's data-quality summary for what is not a reject (rules §5):
+--          rows whose platform disagrees with the integration's resolved
+--          platform, integrations billed as 'unknown', and rows superseded by
+--          a newer version of their file.
+with platform_conflicts as (
+    select count(*) as affected_rows
+    from stg_rows
+    inner join dim_integrations
+        on stg_rows.org_id = dim_integrations.org_id
+        and stg_rows.integration_id = dim_integrations.integration_id
+    where stg_rows.row_reject_reason is null
+        and stg_rows.platform is not null
+        and stg_rows.platform <> dim_integrations.platform
+),
+
+unknown_platforms as (
+    select count(*) as affected_rows
+    from dim_integrations
+    where platform = 'unknown'
+),
+
+superseded_rows as (
+    select coalesce(sum(rows_read), 0) as affected_rows
+    from raw_files
+    where superseded_by is not null
+)
+
+select 'platform_conflict_rows' as check_name, affected_rows::bigint as affected_rows,
+    'rows whose platform differs from the platform their integration bills under' as description
+from platform_conflicts
+union all
+select 'unknown_platform_integrations', affected_rows::bigint,
+    'integrations with no platform in the reference or the rows'
+from unknown_platforms
+union all
+select 'superseded_rows', affected_rows::bigint,
+    'rows of file versions replaced by a newer version at the same path'
+from superseded_rows

@@ -1,0 +1,80 @@
+-- stg_rows
+-- grain: one row per input row of the current version of every loaded file
+--        (load_id, source_row).
+-- purpose: trims the text keys, parses the timestamps, classifies the row as an
+--          interaction row or a message row, gives rows without an
+--          interaction_id a key of their own, and applies the row checks of
+--          rules §5 (first failing reason wins, in the rules' order).
+with current_files as (
+    select load_id, source_timezone, default_row_kind
+    from raw_files
+    where superseded_by is null
+),
+
+cleaned as (
+    select
+        raw_rows.load_id,
+        raw_rows.source_row,
+        coalesce(clean_text(raw_rows.org_id), 'default') as org_id,
+        clean_text(raw_rows.integration_id) as integration_id,
+        clean_text(raw_rows.interaction_id) as interaction_id,
+        clean_text(raw_rows.customer_account_id) as customer_account_id,
+        lower(clean_text(raw_rows.platform)) as platform,
+        clean_text(raw_rows.started_at) as started_text,
+        clean_text(raw_rows.ended_at) as ended_text,
+        clean_text(raw_rows.occurred_at) as occurred_text,
+        current_files.source_timezone,
+        current_files.default_row_kind
+    from raw_rows
+    inner join current_files on raw_rows.load_id = current_files.load_id
+),
+
+classified as (
+    select
+        *,
+        case
+            when started_text is not null or ended_text is not null then 'interaction'
+            when occurred_text is not null then 'message'
+            else default_row_kind
+        end as row_kind
+    from cleaned
+),
+
+parsed as (
+    select
+        *,
+        case when row_kind = 'interaction' then parse_instant(started_text, source_timezone) end as started_at,
+        case when row_kind = 'interaction' then parse_instant(ended_text, source_timezone) end as ended_at,
+        case when row_kind = 'message' then parse_instant(occurred_text, source_timezone) end as occurred_at
+    from classified
+)
+
+select
+    load_id,
+    source_row,
+    org_id,
+    integration_id,
+    -- A row without an interaction_id is an interaction of its own; keying it
+    -- by its content makes an exact duplicate of it merge instead of counting
+    -- twice.
+    coalesce(
+        interaction_id,
+        '~row:' || md5(concat_ws('|', row_kind, customer_account_id, started_text, ended_text, occurred_text, platform))
+    ) as interaction_key,
+    interaction_id is not null as has_interaction_id,
+    customer_account_id,
+    platform,
+    row_kind,
+    case when row_kind = 'interaction' then started_at else occurred_at end as activity_start,
+    case when row_kind = 'interaction' then ended_at else occurred_at end as activity_end,
+    case
+        when integration_id is null then 'missing_integration_id'
+        when customer_account_id is null then 'missing_customer_account_id'
+        when row_kind = 'interaction' and started_text is null then 'missing_timestamp'
+        when row_kind = 'message' and occurred_text is null then 'missing_timestamp'
+        when started_text is not null and started_at is null then 'invalid_timestamp'
+        when ended_text is not null and ended_at is null then 'invalid_timestamp'
+        when occurred_text is not null and occurred_at is null then 'invalid_timestamp'
+        when ended_at < started_at then 'ended_before_started'
+    end as row_reject_reason
+from parsed

@@ -1,0 +1,21 @@
+/** The input contract's column names (rules §4), shared by config and ingest. */
+export const CANONICAL_COLUMNS = [
+  'org_id',
+  'integration_id',
+  'interaction_id',
+  'customer_account_id',
+  'platform',
+  'message_id',
+  'started_at',
+  'ended_at',
+  'occurred_at',
+] as const;
+
+export type CanonicalColumn = (typeof CANONICAL_COLUMNS)[number];
+
+/** canonical column -> the name the source file uses for it */
+export type ColumnMapping = Partial<Record<CanonicalColumn, string>>;
+
+export function isCanonicalColumn(name: string): name is CanonicalColumn {
+  return (CANONICAL_COLUMNS as readonly string[]).includes(name);
+}

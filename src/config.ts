@@ -1,0 +1,190 @@
+/**
+ * The config file (`convbill.json`) and command-line flags, resolved into the
+ * options of a build. Flags override the file; paths in the file are relative
+ * to the file. An unknown or ill-typed key is a configuration error naming
+ * the key. Validation is hand-written: the schema is a dozen keys, and the
+ * project keeps to the dependencies the brief fixes.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, extname, isAbsolute, resolve } from 'node:path';
+import { type ColumnMapping, isCanonicalColumn, CANONICAL_COLUMNS } from './columns.js';
+import type { CycleConfig, CycleRule } from './cycles.js';
+import { ConfigError } from './errors.js';
+import type { SourceSpec } from './ingest.js';
+
+export const DEFAULT_CONFIG_FILE = 'convbill.json';
+export const DEFAULT_DB = 'convbill.duckdb';
+
+export interface BuildOptions {
+  db: string;
+  /** where the Parquet exports go; default: beside the database, `<db name>_parquet` */
+  parquetDir: string;
+  /** files, directories or globs to load before building; none: build from what is loaded */
+  sources: SourceSpec[];
+  integrations?: string;
+  cycles: CycleConfig;
+  /** ISO-8601 instant or date (UTC); default: now */
+  asOf?: string;
+}
+
+/** What the command line can say; every field optional. */
+export interface BuildFlags {
+  input?: string[];
+  db?: string;
+  cycles?: string;
+  integrations?: string;
+  anchorDay?: string;
+  timezone?: string;
+  asOf?: string;
+  config?: string;
+}
+
+interface SourceEntry {
+  path: string;
+  timezone?: string;
+  columns?: ColumnMapping;
+}
+
+export interface ConfigFile {
+  db?: string;
+  parquet_dir?: string;
+  sources?: (string | SourceEntry)[];
+  columns?: ColumnMapping;
+  source_timezone?: string;
+  integrations?: string;
+  cycles?: string;
+  anchor_day?: number;
+  timezone?: string;
+  orgs?: Record<string, { anchor_day?: number; timezone?: string }>;
+  as_of?: string;
+}
+
+type Check = (value: unknown, key: string) => void;
+
+const fail = (key: string, expected: string): never => {
+  throw new ConfigError(`Config key "${key}" must be ${expected}.`);
+};
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const text: Check = (value, key) => {
+  if (typeof value !== 'string' || value.trim() === '') fail(key, 'a non-empty string');
+};
+const anchorDay: Check = (value, key) => {
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 31) fail(key, 'an integer from 1 to 31');
+};
+const mapping: Check = (value, key) => {
+  if (!isObject(value)) fail(key, `an object from contract column (${CANONICAL_COLUMNS.join(', ')}) to source column`);
+  for (const [column, source] of Object.entries(value as object)) {
+    if (!isCanonicalColumn(column)) {
+      throw new ConfigError(`Config key "${key}.${column}" is unknown: mapped columns are ${CANONICAL_COLUMNS.join(', ')}.`);
+    }
+    text(source, `${key}.${column}`);
+  }
+};
+const object = (shape: Record<string, Check>): Check => (value, key) => {
+  if (!isObject(value)) fail(key, 'an object');
+  for (const [name, child] of Object.entries(value as object)) {
+    const path = key ? `${key}.${name}` : name;
+    const check = shape[name];
+    if (!check) throw new ConfigError(`Config key "${path}" is unknown (known keys: ${Object.keys(shape).join(', ')}).`);
+    check(child, path);
+  }
+};
+const sourceEntry = object({ path: text, timezone: text, columns: mapping });
+const fileShape = object({
+  db: text,
+  parquet_dir: text,
+  sources: (value, key) => {
+    if (!Array.isArray(value)) fail(key, 'a list of paths or {path, timezone, columns} objects');
+    (value as unknown[]).forEach((entry, index) =>
+      typeof entry === 'string' ? text(entry, `${key}[${index}]`) : sourceEntry(entry, `${key}[${index}]`),
+    );
+  },
+  columns: mapping,
+  source_timezone: text,
+  integrations: text,
+  cycles: text,
+  anchor_day: anchorDay,
+  timezone: text,
+  orgs: (value, key) => {
+    if (!isObject(value)) fail(key, 'an object from org id to {anchor_day, timezone}');
+    for (const [org, rule] of Object.entries(value as object)) object({ anchor_day: anchorDay, timezone: text })(rule, `${key}.${org}`);
+  },
+  as_of: text,
+});
+
+export function readConfigFile(path: string): ConfigFile {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`Config file ${path} is not valid JSON: ${(error as Error).message}.`);
+  }
+  try {
+    fileShape(parsed, '');
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(`Config file ${path}: ${error.message}`);
+    throw error;
+  }
+  return parsed as ConfigFile;
+}
+
+/** The config file a command uses: --config, else ./convbill.json when present. */
+export function findConfigFile(flag: string | undefined): string | undefined {
+  if (flag !== undefined) {
+    if (!existsSync(flag)) throw new ConfigError(`Config file ${flag} does not exist.`);
+    return flag;
+  }
+  return existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined;
+}
+
+function parseAnchorDay(value: string): number {
+  const day = Number(value);
+  if (!/^\d+$/.test(value.trim()) || day < 1 || day > 31) {
+    throw new ConfigError(`Option --anchor-day must be an integer from 1 to 31, not "${value}".`);
+  }
+  return day;
+}
+
+export function defaultParquetDir(db: string): string {
+  const extension = extname(db);
+  return `${extension ? db.slice(0, -extension.length) : db}_parquet`;
+}
+
+export function resolveBuildOptions(flags: BuildFlags): BuildOptions {
+  const configPath = findConfigFile(flags.config);
+  const file: ConfigFile = configPath ? readConfigFile(configPath) : {};
+  const base = configPath ? dirname(resolve(configPath)) : process.cwd();
+  const fromFile = (path: string | undefined) => (path === undefined || isAbsolute(path) ? path : resolve(base, path));
+
+  const sourceTimezone = file.source_timezone ?? 'UTC';
+  const globalColumns = file.columns ?? {};
+  const sources: SourceSpec[] = flags.input
+    ? flags.input.map((path) => ({ path, timezone: sourceTimezone, columns: globalColumns }))
+    : (file.sources ?? []).map((entry) => {
+        const spec = typeof entry === 'string' ? { path: entry } : entry;
+        return {
+          path: fromFile(spec.path) as string,
+          timezone: spec.timezone ?? sourceTimezone,
+          columns: { ...globalColumns, ...spec.columns },
+        };
+      });
+
+  const defaultRule: CycleRule = {
+    anchorDay: flags.anchorDay !== undefined ? parseAnchorDay(flags.anchorDay) : file.anchor_day ?? 1,
+    timezone: flags.timezone ?? file.timezone ?? 'UTC',
+  };
+  const orgRules: CycleConfig['orgRules'] = {};
+  for (const [org, rule] of Object.entries(file.orgs ?? {})) {
+    orgRules[org.trim()] = { anchorDay: rule.anchor_day, timezone: rule.timezone };
+  }
+  const db = flags.db ?? fromFile(file.db) ?? DEFAULT_DB;
+  return {
+    db,
+    parquetDir: fromFile(file.parquet_dir) ?? defaultParquetDir(db),
+    sources,
+    integrations: flags.integrations ?? fromFile(file.integrations),
+    cycles: { defaultRule, orgRules, calendar: flags.cycles ?? fromFile(file.cycles) },
+    asOf: flags.asOf ?? file.as_of,
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * Errors that reach the user as one sentence and an exit status (rules §7):
+ * 1 = the run failed (engine or data error), 2 = usage or configuration error.
+ */
+export class ConvbillError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Usage or configuration error: exit 2. */
+export class ConfigError extends ConvbillError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 2, options);
+  }
+}
+
+/** The run failed on the data or in the engine: exit 1. */
+export class RunError extends ConvbillError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 1, options);
+  }
+}
+
+/** DuckDB's messages span lines and carry a prefix; keep the first line only. */
+export function engineMessage(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const firstLine = text.split('\n').find((line) => line.trim() !== '') ?? text;
+  return firstLine.trim().replace(/\.$/, '');
+}

@@ -1,0 +1,228 @@
+/**
+ * Ingest: source files into the raw layer (`raw_files`, `raw_rows`).
+ *
+ * DuckDB's own readers parse every file; JavaScript only lists and hashes
+ * files. Values land as text exactly as read (the staging model trims and
+ * parses them), each row with its lineage: load id and 1-based row number.
+ * A file whose content hash is already loaded adds nothing; a changed file at
+ * a known path is loaded anew and supersedes the older version's rows.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CANONICAL_COLUMNS, type CanonicalColumn, type ColumnMapping } from './columns.js';
+import { ConfigError, RunError, engineMessage } from './errors.js';
+import { type Warehouse, sqlIdentifier, sqlString } from './warehouse.js';
+
+export interface SourceSpec {
+  /** a file, a directory (read recursively) or a glob */
+  path: string;
+  /** how timestamps without an offset are read */
+  timezone: string;
+  columns: ColumnMapping;
+}
+
+export type FileFormat = 'csv' | 'json' | 'parquet';
+
+export interface FileLoad {
+  file: string;
+  status: 'loaded' | 'already_loaded';
+  loadId: number;
+  rows: number;
+  /** the load this one supersedes (same path, other content) */
+  supersedes: number[];
+}
+
+export interface IngestReport {
+  files: FileLoad[];
+  /** files found in directories or globs whose extension we do not read */
+  skipped: string[];
+}
+
+const FORMATS: [RegExp, FileFormat][] = [
+  [/\.(csv|tsv)(\.gz)?$/i, 'csv'],
+  [/\.(ndjson|jsonl|json)(\.gz)?$/i, 'json'],
+  [/\.parquet$/i, 'parquet'],
+];
+
+export function formatOf(file: string): FileFormat | undefined {
+  return FORMATS.find(([pattern]) => pattern.test(file))?.[1];
+}
+
+export async function createRawLayer(warehouse: Warehouse): Promise<void> {
+  await warehouse.run(`
+    create table if not exists raw_files (
+        load_id integer primary key,
+        source_file varchar not null,
+        content_hash varchar not null,
+        size_bytes bigint not null,
+        format varchar not null,
+        source_timezone varchar not null,
+        default_row_kind varchar not null,
+        rows_read bigint not null,
+        loaded_at timestamptz not null,
+        superseded_by integer
+    )`);
+  const columns = CANONICAL_COLUMNS.map((column) => `${column} varchar`).join(', ');
+  await warehouse.run(`
+    create table if not exists raw_rows (
+        load_id integer not null,
+        source_row bigint not null,
+        ${columns}
+    )`);
+}
+
+export async function ingest(warehouse: Warehouse, sources: SourceSpec[]): Promise<IngestReport> {
+  await createRawLayer(warehouse);
+  const report: IngestReport = { files: [], skipped: [] };
+  for (const source of sources) {
+    const { files, skipped } = await expandSource(warehouse, source.path);
+    report.skipped.push(...skipped);
+    for (const file of files) report.files.push(await loadFile(warehouse, file, source));
+  }
+  return report;
+}
+
+/** A path, directory or glob to the data files it names, in a stable order. */
+async function expandSource(
+  warehouse: Warehouse,
+  path: string,
+): Promise<{ files: string[]; skipped: string[] }> {
+  const isGlob = /[*?[]/.test(path);
+  let candidates: string[];
+  if (isGlob || (existsSync(path) && statSync(path).isDirectory())) {
+    const pattern = isGlob ? resolve(path) : `${resolve(path)}/**`;
+    const rows = await warehouse.rows<{ file: string }>(`select file from glob(${sqlString(pattern)}) order by file`);
+    candidates = rows.map((row) => row.file).filter((file) => statSync(file).isFile());
+    if (candidates.length === 0) throw new ConfigError(`Input ${path} matches no file.`);
+  } else if (existsSync(path)) {
+    const file = resolve(path);
+    if (!formatOf(file)) {
+      throw new ConfigError(
+        `Input file ${path} has an extension convbill does not read (use .csv, .csv.gz, .ndjson, .jsonl, .json, .json.gz or .parquet).`,
+      );
+    }
+    candidates = [file];
+  } else {
+    throw new ConfigError(`Input file ${path} does not exist.`);
+  }
+  const files = candidates.filter((file) => formatOf(file) !== undefined);
+  const skipped = candidates.filter((file) => formatOf(file) === undefined);
+  if (files.length === 0) throw new ConfigError(`Input ${path} holds no .csv, .json, .ndjson, .jsonl or .parquet file.`);
+  return { files, skipped };
+}
+
+async function hashFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function loadFile(warehouse: Warehouse, file: string, source: SourceSpec): Promise<FileLoad> {
+  const contentHash = await hashFile(file);
+  const [known] = await warehouse.rows<{ load_id: number; rows_read: bigint }>(
+    `select load_id, rows_read from raw_files where content_hash = $hash order by load_id limit 1`,
+    { hash: contentHash },
+  );
+  if (known) {
+    return { file, status: 'already_loaded', loadId: known.load_id, rows: Number(known.rows_read), supersedes: [] };
+  }
+  const format = formatOf(file) as FileFormat;
+  const sizeBytes = statSync(file).size;
+  return warehouse.transaction(async () => {
+    const loadId = (await warehouse.value<number>(`select coalesce(max(load_id), 0) + 1 from raw_files`)) ?? 1;
+    const { select, defaultRowKind } = sizeBytes === 0
+      ? { select: undefined, defaultRowKind: 'interaction' }
+      : await readerSelect(warehouse, file, format, source.columns);
+    if (select) {
+      try {
+        await warehouse.run(`insert into raw_rows by name ${select.replace('$load_id', String(loadId))}`);
+      } catch (error) {
+        throw new RunError(`Cannot read ${file}: ${engineMessage(error)}.`, { cause: error });
+      }
+    }
+    const rows = Number(await warehouse.value<bigint>(`select count(*) from raw_rows where load_id = ${loadId}`));
+    const older = await warehouse.rows<{ load_id: number }>(
+      `select load_id from raw_files where source_file = $file and superseded_by is null`,
+      { file },
+    );
+    await warehouse.run(
+      `update raw_files set superseded_by = ${loadId} where source_file = $file and superseded_by is null`,
+      { file },
+    );
+    await warehouse.run(
+      `insert into raw_files values ($load_id, $file, $hash, $size, $format, $tz, $kind, $rows, now(), null)`,
+      {
+        load_id: loadId,
+        file,
+        hash: contentHash,
+        size: sizeBytes,
+        format,
+        tz: source.timezone,
+        kind: defaultRowKind,
+        rows,
+      },
+    );
+    return { file, status: 'loaded', loadId, rows, supersedes: older.map((row) => row.load_id) } satisfies FileLoad;
+  });
+}
+
+/**
+ * The `select` that reads one file into raw_rows' columns, every value as text,
+ * with the mapping applied: the mapped source column if the file has it, else
+ * the canonical name, else null (the staging checks reject what is missing).
+ */
+async function readerSelect(
+  warehouse: Warehouse,
+  file: string,
+  format: FileFormat,
+  mapping: ColumnMapping,
+): Promise<{ select: string; defaultRowKind: string }> {
+  const path = sqlString(file);
+  if (format === 'json') {
+    // Naming the keys we want reads them all as text, however many records the
+    // sampler would have looked at, and ignores the rest.
+    const wanted = new Set<string>();
+    for (const column of CANONICAL_COLUMNS) {
+      wanted.add(column);
+      if (mapping[column]) wanted.add(mapping[column]);
+    }
+    const columns = [...wanted].map((name) => `${sqlString(name)}: 'VARCHAR'`).join(', ');
+    const projections = CANONICAL_COLUMNS.map((column) => {
+      const mapped = mapping[column];
+      const expression = mapped && mapped !== column
+        ? `coalesce(${sqlIdentifier(mapped)}, ${sqlIdentifier(column)})`
+        : sqlIdentifier(column);
+      return `${expression} as ${column}`;
+    });
+    return {
+      select: `select $load_id as load_id, row_number() over () as source_row, ${projections.join(', ')}
+               from read_json(${path}, format = 'auto', columns = {${columns}})`,
+      defaultRowKind: 'interaction',
+    };
+  }
+  const reader = format === 'csv'
+    ? `read_csv(${path}, header = true, all_varchar = true)`
+    : `read_parquet(${path}, file_row_number = true)`;
+  let present: string[];
+  try {
+    present = (await warehouse.rows<{ column_name: string }>(`describe select * from ${reader}`)).map(
+      (row) => row.column_name,
+    );
+  } catch (error) {
+    throw new RunError(`Cannot read ${file}: ${engineMessage(error)}.`, { cause: error });
+  }
+  const find = (name: string | undefined) =>
+    name === undefined ? undefined : present.find((column) => column === name) ?? present.find((column) => column.toLowerCase() === name.toLowerCase());
+  const sourceOf = (column: CanonicalColumn) => find(mapping[column]) ?? find(column);
+  const projections = CANONICAL_COLUMNS.map((column) => {
+    const source = sourceOf(column);
+    return source === undefined ? `null::varchar as ${column}` : `${sqlIdentifier(source)}::varchar as ${column}`;
+  });
+  const rowNumber = format === 'parquet' ? 'file_row_number + 1' : 'row_number() over ()';
+  const defaultRowKind = sourceOf('started_at') === undefined && sourceOf('occurred_at') !== undefined ? 'message' : 'interaction';
+  return {
+    select: `select $load_id as load_id, ${rowNumber} as source_row, ${projections.join(', ')} from ${reader}`,
+    defaultRowKind,
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * The DuckDB database file: opening it with the session settings every model
+ * relies on, and a small query helper so other modules never touch the driver.
+ */
+import { existsSync } from 'node:fs';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { ConfigError, RunError, engineMessage } from './errors.js';
+
+export interface WarehouseOptions {
+  readOnly?: boolean;
+  threads?: number;
+  memoryLimit?: string;
+}
+
+export type Row = Record<string, unknown>;
+
+export class Warehouse {
+  private constructor(
+    readonly path: string,
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(path: string, options: WarehouseOptions = {}): Promise<Warehouse> {
+    if (options.readOnly && path !== ':memory:' && !existsSync(path)) {
+      throw new ConfigError(`Database ${path} does not exist; run "convbill build" first or pass --db.`);
+    }
+    const config: Record<string, string> = {};
+    if (options.readOnly) config.access_mode = 'READ_ONLY';
+    if (options.threads !== undefined) config.threads = String(options.threads);
+    if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path, config);
+    } catch (error) {
+      throw new RunError(`Cannot open database ${path}: ${engineMessage(error)}.`, { cause: error });
+    }
+    const connection = await instance.connect();
+    const warehouse = new Warehouse(path, instance, connection);
+    // Every instant is computed and printed in UTC, whatever the machine's zone:
+    // the models cast naive timestamps under this setting.
+    await warehouse.run(`set TimeZone = 'UTC'`);
+    return warehouse;
+  }
+
+  async run(sql: string, params?: Record<string, DuckDBValue>): Promise<void> {
+    await this.connection.run(sql, params);
+  }
+
+  /** Rows as plain JS values (BIGINT as bigint, TIMESTAMPTZ as DuckDB value objects). */
+  async rows<T extends Row = Row>(sql: string, params?: Record<string, DuckDBValue>): Promise<T[]> {
+    const reader = await this.connection.runAndReadAll(sql, params);
+    return reader.getRowObjectsJS() as T[];
+  }
+
+  /** Rows with their column names and DuckDB type names, for printing. */
+  async table(sql: string): Promise<{ columns: string[]; rows: DuckDBValue[][] }> {
+    const reader = await this.connection.runAndReadAll(sql);
+    return { columns: reader.columnNames(), rows: reader.getRows() };
+  }
+
+  async value<T>(sql: string, params?: Record<string, DuckDBValue>): Promise<T> {
+    const [row] = await this.rows(sql, params);
+    return (row ? Object.values(row)[0] : undefined) as T;
+  }
+
+  async tableExists(name: string): Promise<boolean> {
+    const count = await this.value<bigint>(
+      `select count(*) from duckdb_tables() where schema_name = 'main' and table_name = $name`,
+      { name },
+    );
+    return count > 0n;
+  }
+
+  /** Runs `work` in one transaction: all of it lands, or none of it. */
+  async transaction<T>(work: () => Promise<T>): Promise<T> {
+    await this.run('begin transaction');
+    try {
+      const result = await work();
+      await this.run('commit');
+      return result;
+    } catch (error) {
+      await this.run('rollback').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+export function sqlIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
