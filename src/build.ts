@@ -12,6 +12,7 @@ import { type IngestReport, createRawLayer, ingest } from './ingest.js';
 import { loadIntegrations } from './integrations.js';
 import { type ModelTiming, installMacros, runModels } from './models.js';
 import { type BuildSummary, readSummary } from './summary.js';
+import { isoFromMicros } from './values.js';
 import { Warehouse } from './warehouse.js';
 
 export interface BuildResult {
@@ -59,12 +60,12 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
 /** --as-of as an ISO-8601 UTC string; read like an input timestamp in UTC. */
 async function resolveAsOf(warehouse: Warehouse, asOf: string | undefined): Promise<string> {
   if (asOf === undefined) return new Date().toISOString();
-  const parsed = await warehouse.value<string | null>(
-    `select strftime(parse_instant(clean_text($value), 'UTC'), '%Y-%m-%dT%H:%M:%S.%fZ')`,
+  const parsed = await warehouse.value<bigint | null>(
+    `select epoch_us(parse_instant(clean_text($value), 'UTC'))`,
     { value: asOf },
   );
-  if (!parsed) throw new ConfigError(`--as-of "${asOf}" is not an ISO-8601 instant, date or epoch-milliseconds integer.`);
-  return parsed;
+  if (parsed === null || parsed === undefined) throw new ConfigError(`--as-of "${asOf}" is not an ISO-8601 instant, date or epoch-milliseconds integer.`);
+  return isoFromMicros(parsed, 'Z');
 }
 
 /** Rules §5: no row may vanish between read and accepted + rejected. */

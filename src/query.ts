@@ -3,13 +3,8 @@
  * a table, CSV or JSON. Instants print as UTC ISO-8601 whatever the machine's
  * timezone: we format DuckDB's microseconds ourselves.
  */
-import {
-  DuckDBDateValue,
-  DuckDBTimestampTZValue,
-  DuckDBTimestampValue,
-  type DuckDBValue,
-} from '@duckdb/node-api';
 import { ConfigError, RunError, engineMessage } from './errors.js';
+import { plainValue } from './values.js';
 import { Warehouse } from './warehouse.js';
 
 export type QueryFormat = 'table' | 'csv' | 'json';
@@ -18,26 +13,6 @@ export const QUERY_FORMATS: QueryFormat[] = ['table', 'csv', 'json'];
 export interface QueryResult {
   columns: string[];
   rows: (string | number | boolean | null)[][];
-}
-
-function isoFromMicros(micros: bigint, suffix: string): string {
-  const millis = micros / 1000n;
-  const sub = ((micros % 1000n) + 1000n) % 1000n;
-  const iso = new Date(Number(millis - (micros < 0n && sub !== 0n ? 1n : 0n))).toISOString();
-  const [seconds, fraction] = iso.slice(0, -1).split('.');
-  const digits = sub === 0n ? (fraction === '000' ? '' : `.${fraction}`) : `.${fraction}${String(sub).padStart(3, '0')}`;
-  return `${seconds}${digits}${suffix}`;
-}
-
-/** One DuckDB value as JSON-safe JS: instants in UTC ISO-8601, exact integers. */
-export function plainValue(value: DuckDBValue): string | number | boolean | null {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return value;
-  if (typeof value === 'number') return value;
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-  if (value instanceof DuckDBTimestampTZValue) return value.isFinite ? isoFromMicros(value.micros, 'Z') : value.toString();
-  if (value instanceof DuckDBTimestampValue) return value.isFinite ? isoFromMicros(value.micros, '') : value.toString();
-  if (value instanceof DuckDBDateValue) return value.toString();
-  return String(value);
 }
 
 export async function query(db: string, sql: string): Promise<QueryResult> {

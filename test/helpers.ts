@@ -1,0 +1,98 @@
+/** Shared test fixtures: temporary folders, input files, one-call builds. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { build, type BuildResult } from '../src/build.js';
+import type { BuildOptions } from '../src/config.js';
+import type { CycleConfig } from '../src/cycles.js';
+import type { SourceSpec } from '../src/ingest.js';
+import { query } from '../src/query.js';
+import type { PlainValue } from '../src/values.js';
+
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+export function tempDir(prefix = 'convbill-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+export type InputRow = Record<string, string | number | null | undefined>;
+
+function csvCell(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  const text = String(value);
+  return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** Writes rows as CSV with a header holding every key used by any row. */
+export function writeCsv(dir: string, name: string, rows: InputRow[], columns?: string[]): string {
+  const header = columns ?? [...new Set(rows.flatMap((row) => Object.keys(row)))];
+  const lines = [header.join(','), ...rows.map((row) => header.map((column) => csvCell(row[column])).join(','))];
+  const path = join(dir, name);
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return path;
+}
+
+export function writeNdjson(dir: string, name: string, rows: InputRow[]): string {
+  const path = join(dir, name);
+  writeFileSync(path, rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
+  return path;
+}
+
+export interface TestBuild {
+  dir: string;
+  db: string;
+  result: BuildResult;
+  rows: (sql: string) => Promise<Record<string, PlainValue>[]>;
+}
+
+export interface TestBuildOptions {
+  inputs?: (string | SourceSpec)[];
+  dir?: string;
+  cycles?: Partial<CycleConfig>;
+  integrations?: string;
+  asOf?: string;
+}
+
+/** Builds into a database of its own (or `dir`'s) and returns a reader on it. */
+export async function buildFacts(options: TestBuildOptions): Promise<TestBuild> {
+  const dir = options.dir ?? tempDir();
+  const db = join(dir, 'convbill.duckdb');
+  const buildOptions: BuildOptions = {
+    db,
+    parquetDir: join(dir, 'convbill_parquet'),
+    sources: (options.inputs ?? []).map((input) =>
+      typeof input === 'string' ? { path: input, timezone: 'UTC', columns: {} } : input,
+    ),
+    integrations: options.integrations,
+    cycles: {
+      defaultRule: options.cycles?.defaultRule ?? { anchorDay: 1, timezone: 'UTC' },
+      orgRules: options.cycles?.orgRules ?? {},
+      calendar: options.cycles?.calendar,
+    },
+    asOf: options.asOf ?? '2030-01-01T00:00:00Z',
+  };
+  const result = await build(buildOptions);
+  return { dir, db, result, rows: (sql) => rows(db, sql) };
+}
+
+export async function rows(db: string, sql: string): Promise<Record<string, PlainValue>[]> {
+  const result = await query(db, sql);
+  return result.rows.map((row) => Object.fromEntries(result.columns.map((column, i) => [column, row[i] ?? null])));
+}
+
+/** Conversations per cycle_id of one org, every cycle of the org included, in order. */
+export async function conversationsByCycle(build: TestBuild, org = 'default'): Promise<Record<string, number>> {
+  const counts = await build.rows(
+    `select c.cycle_id, coalesce(sum(f.conversations), 0)::integer as n
+     from dim_billing_cycles c
+     left join fct_conversation_counts f on f.org_id = c.org_id and f.cycle_start = c.cycle_start
+     where c.org_id = '${org}' group by c.cycle_id, c.cycle_start order by c.cycle_start`,
+  );
+  return Object.fromEntries(counts.map((row) => [row.cycle_id as string, row.n as number]));
+}
