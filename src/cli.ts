@@ -27,7 +27,12 @@ function program(io: CliIO, verbose: { on: boolean }): Command {
   const cli = new Command('convbill')
     .description('Billable conversations from messaging interaction logs, on DuckDB.')
     .option('--verbose', 'print stack traces and per-model timings')
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .configureOutput({
+      writeOut: io.out,
+      writeErr: io.err,
+      // Commander puts its "Did you mean" hint on a second line; keep one sentence.
+      outputError: (text, write) => write(`convbill: ${text.trim().replace(/\s*\n\s*/g, ' ')}\n`),
+    })
     .exitOverride()
     .hook('preAction', (command) => {
       verbose.on = Boolean(command.opts().verbose);
