@@ -116,6 +116,58 @@ describe('ingest: values', () => {
     ]);
   });
 
+  it('an epoch integer beyond year 9999 and unreadable text are invalid_timestamp, not a failed run', async () => {
+    const dir = tempDir();
+    const input = writeCsv(dir, 'in.csv', [
+      base,
+      { ...base, interaction_id: 'huge', started_at: '9999999999999999' },
+      { ...base, interaction_id: 'text', started_at: '12/31/2024 25:00' },
+    ]);
+    const facts = await buildFacts({ dir, inputs: [input] });
+    expect(await facts.rows(`select source_row, reason from rejected_interactions order by 1`)).toEqual([
+      { source_row: 2, reason: 'invalid_timestamp' },
+      { source_row: 3, reason: 'invalid_timestamp' },
+    ]);
+  });
+
+  it('reads ISO times without seconds, with or without an offset', async () => {
+    const dir = tempDir();
+    const input = writeCsv(dir, 'in.csv', [
+      { ...base, interaction_id: 'a', started_at: '2024-01-10T10:20Z', ended_at: '' },
+      { ...base, interaction_id: 'b', customer_account_id: 'c2', started_at: '2024-01-10T10:20+01:00', ended_at: '' },
+      { ...base, interaction_id: 'c', customer_account_id: 'c3', started_at: '2024-01-10 10:20', ended_at: '' },
+    ]);
+    const facts = await buildFacts({ dir, inputs: [input], asOf: '2024-01-31T00:00:00Z' });
+    expect(await facts.rows(`select customer_account_id, first_activity_at from fct_billable_conversations order by 1`)).toEqual([
+      { customer_account_id: 'Cust-1', first_activity_at: '2024-01-10T10:20:00Z' },
+      { customer_account_id: 'c2', first_activity_at: '2024-01-10T09:20:00Z' },
+      { customer_account_id: 'c3', first_activity_at: '2024-01-10T10:20:00Z' },
+    ]);
+  });
+
+  it('an interaction row is checked on its own fields only: a stray occurred_at is ignored', async () => {
+    const dir = tempDir();
+    const input = writeCsv(dir, 'in.csv', [{ ...base, occurred_at: 'not read' }]);
+    const facts = await buildFacts({ dir, inputs: [input] });
+    expect(facts.result.summary.files).toMatchObject([{ rowsRead: 1, rowsAccepted: 1, rowsRejected: 0 }]);
+  });
+
+  it('rows without an interaction id are interactions of their own, whatever their text holds', async () => {
+    const dir = tempDir();
+    const input = writeCsv(dir, 'in.csv', [
+      { integration_id: 'wa-1', customer_account_id: 'a', started_at: '2024-01-01T00:00:00Z', ended_at: '2024-01-02T00:00:00Z', message_id: '' },
+      { integration_id: 'wa-1', customer_account_id: 'a|2024-01-01T00:00:00Z', started_at: '2024-01-02T00:00:00Z', ended_at: '', message_id: '' },
+      { integration_id: 'wa-1', customer_account_id: 'm', occurred_at: '2024-01-05T00:00:00Z', message_id: 'm1' },
+      { integration_id: 'wa-1', customer_account_id: 'm', occurred_at: '2024-01-05T00:00:00Z', message_id: 'm2' },
+    ]);
+    const facts = await buildFacts({ dir, inputs: [input], asOf: '2024-01-31T00:00:00Z' });
+    expect(await facts.rows(`select customer_account_id, interaction_count from fct_billable_conversations order by 1`)).toEqual([
+      { customer_account_id: 'a', interaction_count: 1 },
+      { customer_account_id: 'a|2024-01-01T00:00:00Z', interaction_count: 1 },
+      { customer_account_id: 'm', interaction_count: 2 },
+    ]);
+  });
+
   it('the integrations reference wins over the rows; conflicts are counted, not rejected; unknown otherwise', async () => {
     const dir = tempDir();
     const integrations = writeCsv(dir, 'integrations.csv', [

@@ -20,6 +20,7 @@ cleaned as (
         clean_text(raw_rows.interaction_id) as interaction_id,
         clean_text(raw_rows.customer_account_id) as customer_account_id,
         lower(clean_text(raw_rows.platform)) as platform,
+        clean_text(raw_rows.message_id) as message_id,
         clean_text(raw_rows.started_at) as started_text,
         clean_text(raw_rows.ended_at) as ended_text,
         clean_text(raw_rows.occurred_at) as occurred_text,
@@ -59,7 +60,7 @@ select
     -- twice.
     coalesce(
         interaction_id,
-        '~row:' || md5(concat_ws('|', row_kind, customer_account_id, started_text, ended_text, occurred_text, platform))
+        '~row:' || md5(to_json([row_kind, customer_account_id, started_text, ended_text, occurred_text, platform, message_id]))
     ) as interaction_key,
     interaction_id is not null as has_interaction_id,
     customer_account_id,
@@ -72,9 +73,10 @@ select
         when customer_account_id is null then 'missing_customer_account_id'
         when row_kind = 'interaction' and started_text is null then 'missing_timestamp'
         when row_kind = 'message' and occurred_text is null then 'missing_timestamp'
-        when started_text is not null and started_at is null then 'invalid_timestamp'
-        when ended_text is not null and ended_at is null then 'invalid_timestamp'
-        when occurred_text is not null and occurred_at is null then 'invalid_timestamp'
+        -- only the fields of the row's own shape are read, and so checked
+        when row_kind = 'interaction' and started_text is not null and started_at is null then 'invalid_timestamp'
+        when row_kind = 'interaction' and ended_text is not null and ended_at is null then 'invalid_timestamp'
+        when row_kind = 'message' and occurred_at is null then 'invalid_timestamp'
         when ended_at < started_at then 'ended_before_started'
     end as row_reject_reason
 from parsed
