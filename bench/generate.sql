@@ -31,8 +31,8 @@ copy (
         select
             with_duplicates.h_flags,
             numbered.n,
-            numbered.h_org % 20 as org_n,
-            numbered.h_integration % 20 as integration_n,
+            (numbered.h_org >> 11) % 20 as org_n,
+            (numbered.h_integration >> 17) % 20 as integration_n,
             -- skewed: a few accounts come back very often
             floor(pow((numbered.h_account % 1000000) / 1000000.0, 3) * 2000000)::bigint as account_n,
             timestamptz '2025-01-01 00:00:00+00'

@@ -10,7 +10,7 @@ import { ConfigError, RunError } from './errors.js';
 import { exportParquet } from './exports.js';
 import { type IngestReport, createRawLayer, ingest } from './ingest.js';
 import { loadIntegrations } from './integrations.js';
-import { type ModelTiming, installMacros, runModels } from './models.js';
+import { type ModelTiming, installMacros, runAudits, runModels } from './models.js';
 import { type BuildSummary, readSummary } from './summary.js';
 import { isoFromMicros } from './values.js';
 import { Warehouse } from './warehouse.js';
@@ -46,7 +46,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         { as_of: asOf, anchor: options.cycles.defaultRule.anchorDay, tz: options.cycles.defaultRule.timezone },
       );
       const modelTimings = await runModels(warehouse);
-      await assertRowIdentity(warehouse);
+      await assertAudits(warehouse);
       return modelTimings;
     });
     const parquetDir = await exportParquet(warehouse, options.parquetDir);
@@ -68,14 +68,11 @@ async function resolveAsOf(warehouse: Warehouse, asOf: string | undefined): Prom
   return isoFromMicros(parsed, 'Z');
 }
 
-/** Rules §5: no row may vanish between read and accepted + rejected. */
-async function assertRowIdentity(warehouse: Warehouse): Promise<void> {
-  const [broken] = await warehouse.rows<{ source_file: string; rows_read: bigint; rows_accepted: bigint; rows_rejected: bigint }>(
-    `select source_file, rows_read, rows_accepted, rows_rejected from rpt_source_files where not identity_holds limit 1`,
-  );
-  if (broken) {
-    throw new RunError(
-      `Row identity broken for ${broken.source_file}: ${broken.rows_read} read but ${broken.rows_accepted} accepted and ${broken.rows_rejected} rejected.`,
-    );
+/** Invariants that would mean a silently dropped row fail the run, before anything is committed. */
+async function assertAudits(warehouse: Warehouse): Promise<void> {
+  const [failure] = await runAudits(warehouse);
+  if (failure) {
+    const first = JSON.stringify(failure.rows[0], (_, value) => (typeof value === 'bigint' ? Number(value) : value));
+    throw new RunError(`Audit ${failure.name} failed (${failure.file}); first offending row: ${first}.`);
   }
 }

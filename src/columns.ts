@@ -19,3 +19,6 @@ export type ColumnMapping = Partial<Record<CanonicalColumn, string>>;
 export function isCanonicalColumn(name: string): name is CanonicalColumn {
   return (CANONICAL_COLUMNS as readonly string[]).includes(name);
 }
+
+/** The columns holding instants; a typed source fills `<column>_instant`. */
+export const TIMESTAMP_COLUMNS = ['started_at', 'ended_at', 'occurred_at'] as const satisfies readonly CanonicalColumn[];

@@ -4,13 +4,16 @@
  * DuckDB's own readers parse every file; JavaScript only lists and hashes
  * files. Values land as text exactly as read (the staging model trims and
  * parses them), each row with its lineage: load id and 1-based row number.
+ * Timestamps a file already types (Parquet TIMESTAMP/TIMESTAMPTZ/DATE) land
+ * in `<column>_instant` instead: turning them into text only to parse them
+ * back would cost more than the rest of staging.
  * A file whose content hash is already loaded adds nothing; a changed file at
  * a known path is loaded anew and supersedes the older version's rows.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CANONICAL_COLUMNS, type CanonicalColumn, type ColumnMapping } from './columns.js';
+import { CANONICAL_COLUMNS, TIMESTAMP_COLUMNS, type CanonicalColumn, type ColumnMapping } from './columns.js';
 import { ConfigError, RunError, engineMessage } from './errors.js';
 import { type Warehouse, sqlIdentifier, sqlString } from './warehouse.js';
 
@@ -64,11 +67,13 @@ export async function createRawLayer(warehouse: Warehouse): Promise<void> {
         superseded_by integer
     )`);
   const columns = CANONICAL_COLUMNS.map((column) => `${column} varchar`).join(', ');
+  const instants = TIMESTAMP_COLUMNS.map((column) => `${column}_instant timestamptz`).join(', ');
   await warehouse.run(`
     create table if not exists raw_rows (
         load_id integer not null,
         source_row bigint not null,
-        ${columns}
+        ${columns},
+        ${instants}
     )`);
 }
 
@@ -133,7 +138,7 @@ async function loadFile(warehouse: Warehouse, file: string, source: SourceSpec):
     const loadId = (await warehouse.value<number>(`select coalesce(max(load_id), 0) + 1 from raw_files`)) ?? 1;
     const { select, defaultRowKind } = sizeBytes === 0
       ? { select: undefined, defaultRowKind: 'interaction' }
-      : await readerSelect(warehouse, file, format, source.columns);
+      : await readerSelect(warehouse, file, format, source);
     if (select) {
       try {
         await warehouse.run(`insert into raw_rows by name ${select.replace('$load_id', String(loadId))}`);
@@ -176,8 +181,9 @@ async function readerSelect(
   warehouse: Warehouse,
   file: string,
   format: FileFormat,
-  mapping: ColumnMapping,
+  source: SourceSpec,
 ): Promise<{ select: string; defaultRowKind: string }> {
+  const mapping = source.columns;
   const path = sqlString(file);
   if (format === 'json') {
     // Naming the keys we want reads them all as text, however many records the
@@ -195,8 +201,9 @@ async function readerSelect(
         : sqlIdentifier(column);
       return `${expression} as ${column}`;
     });
+    const noInstants = TIMESTAMP_COLUMNS.map((column) => `null::timestamptz as ${column}_instant`);
     return {
-      select: `select $load_id as load_id, row_number() over () as source_row, ${projections.join(', ')}
+      select: `select $load_id as load_id, row_number() over () as source_row, ${[...projections, ...noInstants].join(', ')}
                from read_json(${path}, format = 'auto', columns = {${columns}})`,
       defaultRowKind: 'interaction',
     };
@@ -204,25 +211,39 @@ async function readerSelect(
   const reader = format === 'csv'
     ? `read_csv(${path}, header = true, all_varchar = true)`
     : `read_parquet(${path}, file_row_number = true)`;
-  let present: string[];
+  let described: { column_name: string; column_type: string }[];
   try {
-    present = (await warehouse.rows<{ column_name: string }>(`describe select * from ${reader}`)).map(
-      (row) => row.column_name,
-    );
+    described = await warehouse.rows(`describe select * from ${reader}`);
   } catch (error) {
     throw new RunError(`Cannot read ${file}: ${engineMessage(error)}.`, { cause: error });
   }
+  const present = described.map((row) => row.column_name);
+  const typeOf = (name: string) => described.find((row) => row.column_name === name)?.column_type ?? 'VARCHAR';
   const find = (name: string | undefined) =>
     name === undefined ? undefined : present.find((column) => column === name) ?? present.find((column) => column.toLowerCase() === name.toLowerCase());
   const sourceOf = (column: CanonicalColumn) => find(mapping[column]) ?? find(column);
+  const isTyped = (column: CanonicalColumn) => {
+    const name = sourceOf(column);
+    return name !== undefined && (TIMESTAMP_COLUMNS as readonly string[]).includes(column) && /^(TIMESTAMP|DATE)/.test(typeOf(name));
+  };
   const projections = CANONICAL_COLUMNS.map((column) => {
-    const source = sourceOf(column);
-    return source === undefined ? `null::varchar as ${column}` : `${sqlIdentifier(source)}::varchar as ${column}`;
+    const name = sourceOf(column);
+    return name === undefined || isTyped(column) ? `null::varchar as ${column}` : `${sqlIdentifier(name)}::varchar as ${column}`;
+  });
+  const instants = TIMESTAMP_COLUMNS.map((column) => {
+    const name = sourceOf(column);
+    if (name === undefined || !isTyped(column)) return `null::timestamptz as ${column}_instant`;
+    const type = typeOf(name);
+    if (type.startsWith('TIMESTAMP WITH TIME ZONE')) return `${sqlIdentifier(name)} as ${column}_instant`;
+    // a wall-clock value: read in the source's timezone, like offset-less text
+    return source.timezone === 'UTC'
+      ? `${sqlIdentifier(name)}::timestamp::timestamptz as ${column}_instant`
+      : `timezone(${sqlString(source.timezone)}, ${sqlIdentifier(name)}::timestamp) as ${column}_instant`;
   });
   const rowNumber = format === 'parquet' ? 'file_row_number + 1' : 'row_number() over ()';
   const defaultRowKind = sourceOf('started_at') === undefined && sourceOf('occurred_at') !== undefined ? 'message' : 'interaction';
   return {
-    select: `select $load_id as load_id, ${rowNumber} as source_row, ${projections.join(', ')} from ${reader}`,
+    select: `select $load_id as load_id, ${rowNumber} as source_row, ${[...projections, ...instants].join(', ')} from ${reader}`,
     defaultRowKind,
   };
 }

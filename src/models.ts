@@ -11,10 +11,18 @@ import { fileURLToPath } from 'node:url';
 import { RunError, engineMessage } from './errors.js';
 import type { Warehouse } from './warehouse.js';
 
+/**
+ * table: persisted in the database (the marts); temp: lives for one build,
+ * in memory or spilled, never written to the file (staging and intermediate
+ * steps: writing them would cost more than computing them); view: computed
+ * where it is read.
+ */
+export type Materialization = 'table' | 'temp' | 'view';
+
 export interface Model {
   name: string;
   file: string;
-  materialized: 'table' | 'view';
+  materialized: Materialization;
   sql: string;
   dependsOn: string[];
 }
@@ -55,12 +63,12 @@ function codeOnly(sql: string): string {
 }
 
 export function loadModels(root = sqlDirectory()): Model[] {
-  const files = sqlFiles(root).filter((file) => !relative(root, file).startsWith('macros'));
+  const files = sqlFiles(root).filter((file) => !/^(macros|audits)\b/.test(relative(root, file)));
   const names = new Set(files.map((file) => basename(file, '.sql')));
   const models = files.map((file): Model => {
     const sql = readFileSync(file, 'utf8');
     const name = basename(file, '.sql');
-    const materialized = /^--\s*materialized:\s*view\b/m.test(sql) ? 'view' : 'table';
+    const materialized = (/^--\s*materialized:\s*(table|temp|view)\b/m.exec(sql)?.[1] ?? 'table') as Materialization;
     const referenced = [...codeOnly(sql).matchAll(/\b(?:from|join)\s+([a-z_][a-z0-9_]*)/gi)].map((match) =>
       (match[1] as string).toLowerCase(),
     );
@@ -99,7 +107,8 @@ export async function runModels(warehouse: Warehouse, models = loadModels()): Pr
     const started = performance.now();
     try {
       await dropRelation(warehouse, model.name);
-      await warehouse.run(`create ${model.materialized} ${model.name} as\n${model.sql}`);
+      const kind = model.materialized === 'temp' ? 'or replace temp table' : model.materialized;
+      await warehouse.run(`create ${kind} ${model.name} as\n${model.sql}`);
     } catch (error) {
       throw new RunError(`Model ${model.name} (${model.file}) failed: ${engineMessage(error)}.`, { cause: error });
     }
@@ -108,13 +117,35 @@ export async function runModels(warehouse: Warehouse, models = loadModels()): Pr
   return timings;
 }
 
-/** Drops a table or view by name, whichever it is now: a model may change kind. */
+/** Drops a persisted table or view by name, whichever it is: a model may change kind. */
 export async function dropRelation(warehouse: Warehouse, name: string): Promise<void> {
   const [existing] = await warehouse.rows<{ kind: string }>(
-    `select 'table' as kind from duckdb_tables() where schema_name = 'main' and table_name = $name
+    `select 'table' as kind from duckdb_tables()
+     where database_name = current_database() and schema_name = 'main' and table_name = $name
      union all
-     select 'view' from duckdb_views() where schema_name = 'main' and view_name = $name`,
+     select 'view' from duckdb_views()
+     where database_name = current_database() and schema_name = 'main' and view_name = $name`,
     { name },
   );
   if (existing) await warehouse.run(`drop ${existing.kind} ${name}`);
+}
+
+export interface AuditFailure {
+  name: string;
+  file: string;
+  rows: Record<string, unknown>[];
+}
+
+/**
+ * Runs `sql/audits/*.sql`, each returning the rows that break an invariant,
+ * and reports the audits that returned any.
+ */
+export async function runAudits(warehouse: Warehouse, root = sqlDirectory()): Promise<AuditFailure[]> {
+  const failures: AuditFailure[] = [];
+  for (const file of sqlFiles(join(root, 'audits'))) {
+    const sql = readFileSync(file, 'utf8').trim().replace(/;\s*$/, '');
+    const rows = await warehouse.rows(`select * from (${sql}) limit 5`);
+    if (rows.length > 0) failures.push({ name: basename(file, '.sql'), file, rows });
+  }
+  return failures;
 }

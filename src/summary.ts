@@ -14,7 +14,7 @@ export interface BuildSummary {
   rejectsByReason: { reason: string; rows: number }[];
   cyclesByOrg: { orgId: string; cycles: number; firstCycle: string; lastCycle: string }[];
   conversations: { orgId: string; cycleId: string; conversations: number }[];
-  dataQuality: { check: string; rows: number }[];
+  dataQuality: { check: string; count: number }[];
 }
 
 export async function readSummary(warehouse: Warehouse): Promise<BuildSummary> {
@@ -37,8 +37,8 @@ export async function readSummary(warehouse: Warehouse): Promise<BuildSummary> {
          and dim_billing_cycles.cycle_start = fct_conversation_counts.cycle_start
      group by all order by dim_billing_cycles.org_id, min(dim_billing_cycles.cycle_start)`,
   );
-  const quality = await warehouse.rows<{ check_name: string; affected_rows: bigint }>(
-    `select check_name, affected_rows from rpt_data_quality where affected_rows > 0 order by check_name`,
+  const quality = await warehouse.rows<{ check_name: string; affected_count: bigint }>(
+    `select check_name, affected_count from rpt_data_quality where affected_count > 0 order by check_name`,
   );
   return {
     files: files.map((row) => ({
@@ -55,7 +55,7 @@ export async function readSummary(warehouse: Warehouse): Promise<BuildSummary> {
       lastCycle: row.last_cycle,
     })),
     conversations: conversations.map((row) => ({ orgId: row.org_id, cycleId: row.cycle_id, conversations: Number(row.n) })),
-    dataQuality: quality.map((row) => ({ check: row.check_name, rows: Number(row.affected_rows) })),
+    dataQuality: quality.map((row) => ({ check: row.check_name, count: Number(row.affected_count) })),
   };
 }
 
@@ -100,7 +100,7 @@ export function formatSummary(result: {
   }
   if (summary.dataQuality.length) {
     lines.push('Data quality (not rejects; see table rpt_data_quality):');
-    lines.push(...table(['check', 'count'], summary.dataQuality.map((q) => [q.check, q.rows])));
+    lines.push(...table(['check', 'count'], summary.dataQuality.map((q) => [q.check, q.count])));
   }
   lines.push(
     `Cycles: ${summary.cyclesByOrg.reduce((sum, org) => sum + org.cycles, 0)} across ${summary.cyclesByOrg.length} org(s).`,

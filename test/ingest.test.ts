@@ -187,10 +187,10 @@ describe('ingest: values', () => {
       { org_id: 'default', integration_id: 'wa-1', platform: 'whatsapp' },
       { org_id: 'default', integration_id: 'x-9', platform: 'unknown' },
     ]);
-    expect(await facts.rows(`select check_name, affected_rows from rpt_data_quality order by 1`)).toEqual([
-      { check_name: 'platform_conflict_rows', affected_rows: 1 },
-      { check_name: 'superseded_rows', affected_rows: 0 },
-      { check_name: 'unknown_platform_integrations', affected_rows: 1 },
+    expect(await facts.rows(`select check_name, affected_count from rpt_data_quality order by 1`)).toEqual([
+      { check_name: 'platform_conflict_interactions', affected_count: 1 },
+      { check_name: 'superseded_rows', affected_count: 0 },
+      { check_name: 'unknown_platform_integrations', affected_count: 1 },
     ]);
     expect(await facts.rows(`select count(*)::integer as n from rejected_interactions`)).toEqual([{ n: 0 }]);
   });
@@ -265,6 +265,6 @@ describe('ingest: merging and loading twice', () => {
     const second = await buildFacts({ dir, inputs: [input], asOf: '2024-03-05T00:00:00Z' });
     expect((await factRows(second)).map((r) => r.cycle_id)).toEqual(['2024-01-01']);
     expect(second.result.summary.files).toMatchObject([{ rowsRead: 1, rowsAccepted: 1 }]);
-    expect(await second.rows(`select affected_rows from rpt_data_quality where check_name = 'superseded_rows'`)).toEqual([{ affected_rows: 1 }]);
+    expect(await second.rows(`select affected_count from rpt_data_quality where check_name = 'superseded_rows'`)).toEqual([{ affected_count: 1 }]);
   });
 });

@@ -2,15 +2,15 @@
 -- grain: one row per integration seen in accepted rows, (org_id, integration_id).
 -- purpose: the platform each integration bills under. The integrations
 --          reference wins (an org-specific line before an org-less one), then
---          what the rows say, then 'unknown'. Platform never merges or splits
+--          what the rows say (the first in alphabetical order when they
+--          disagree), then 'unknown'. Platform never merges or splits
 --          conversations; it is a reporting dimension only.
 with observed as (
     select
         org_id,
         integration_id,
-        min(platform) as observed_platform
-    from stg_rows
-    where row_reject_reason is null
+        min(min_platform) as observed_platform
+    from stg_interactions
     group by org_id, integration_id
 ),
 

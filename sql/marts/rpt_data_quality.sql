@@ -1,40 +1,39 @@
 -- rpt_data_quality
 -- grain: one row per check, (check_name).
 -- purpose: the run's data-quality summary for what is not a reject (rules §5):
---          rows whose platform disagrees with the integration's resolved
---          platform, integrations billed as 'unknown', and rows superseded by
---          a newer version of their file.
+--          interactions whose rows name a platform other than the one their
+--          integration bills under, integrations billed as 'unknown', and rows
+--          superseded by a newer version of their file.
 with platform_conflicts as (
-    select count(*) as affected_rows
-    from stg_rows
+    select count(*) as affected
+    from stg_interactions
     inner join dim_integrations
-        on stg_rows.org_id = dim_integrations.org_id
-        and stg_rows.integration_id = dim_integrations.integration_id
-    where stg_rows.row_reject_reason is null
-        and stg_rows.platform is not null
-        and stg_rows.platform <> dim_integrations.platform
+        on stg_interactions.org_id = dim_integrations.org_id
+        and stg_interactions.integration_id = dim_integrations.integration_id
+    where stg_interactions.min_platform <> dim_integrations.platform
+        or stg_interactions.max_platform <> dim_integrations.platform
 ),
 
 unknown_platforms as (
-    select count(*) as affected_rows
+    select count(*) as affected
     from dim_integrations
     where platform = 'unknown'
 ),
 
 superseded_rows as (
-    select coalesce(sum(rows_read), 0) as affected_rows
+    select coalesce(sum(rows_read), 0) as affected
     from raw_files
     where superseded_by is not null
 )
 
-select 'platform_conflict_rows' as check_name, affected_rows::bigint as affected_rows,
-    'rows whose platform differs from the platform their integration bills under' as description
+select 'platform_conflict_interactions' as check_name, affected::bigint as affected_count,
+    'interactions whose rows name a platform other than the one their integration bills under' as description
 from platform_conflicts
 union all
-select 'unknown_platform_integrations', affected_rows::bigint,
+select 'unknown_platform_integrations', affected::bigint,
     'integrations with no platform in the reference or the rows'
 from unknown_platforms
 union all
-select 'superseded_rows', affected_rows::bigint,
+select 'superseded_rows', affected::bigint,
     'rows of file versions replaced by a newer version at the same path'
 from superseded_rows

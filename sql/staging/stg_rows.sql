@@ -1,3 +1,4 @@
+-- materialized: temp
 -- stg_rows
 -- grain: one row per input row of the current version of every loaded file
 --        (load_id, source_row).
@@ -5,6 +6,7 @@
 --          interaction row or a message row, gives rows without an
 --          interaction_id a key of their own, and applies the row checks of
 --          rules §5 (first failing reason wins, in the rules' order).
+--          Lives for one build only (a temp table): the marts are what lasts.
 with current_files as (
     select load_id, source_timezone, default_row_kind
     from raw_files
@@ -24,6 +26,9 @@ cleaned as (
         clean_text(raw_rows.started_at) as started_text,
         clean_text(raw_rows.ended_at) as ended_text,
         clean_text(raw_rows.occurred_at) as occurred_text,
+        raw_rows.started_at_instant,
+        raw_rows.ended_at_instant,
+        raw_rows.occurred_at_instant,
         current_files.source_timezone,
         current_files.default_row_kind
     from raw_rows
@@ -34,19 +39,24 @@ classified as (
     select
         *,
         case
-            when started_text is not null or ended_text is not null then 'interaction'
-            when occurred_text is not null then 'message'
+            when started_text is not null or ended_text is not null
+                or started_at_instant is not null or ended_at_instant is not null then 'interaction'
+            when occurred_text is not null or occurred_at_instant is not null then 'message'
             else default_row_kind
         end as row_kind
     from cleaned
 ),
 
+-- only the fields of the row's own shape are read, and so checked
 parsed as (
     select
         *,
-        case when row_kind = 'interaction' then parse_instant(started_text, source_timezone) end as started_at,
-        case when row_kind = 'interaction' then parse_instant(ended_text, source_timezone) end as ended_at,
-        case when row_kind = 'message' then parse_instant(occurred_text, source_timezone) end as occurred_at
+        case when row_kind = 'interaction'
+            then coalesce(started_at_instant, parse_instant(started_text, source_timezone)) end as started_at,
+        case when row_kind = 'interaction'
+            then coalesce(ended_at_instant, parse_instant(ended_text, source_timezone)) end as ended_at,
+        case when row_kind = 'message'
+            then coalesce(occurred_at_instant, parse_instant(occurred_text, source_timezone)) end as occurred_at
     from classified
 )
 
@@ -60,9 +70,13 @@ select
     -- twice.
     coalesce(
         interaction_id,
-        '~row:' || md5(to_json([row_kind, customer_account_id, started_text, ended_text, occurred_text, platform, message_id]))
+        '~row:' || md5(to_json([
+            row_kind, customer_account_id, platform, message_id,
+            coalesce(started_text, started_at_instant::varchar),
+            coalesce(ended_text, ended_at_instant::varchar),
+            coalesce(occurred_text, occurred_at_instant::varchar)
+        ]))
     ) as interaction_key,
-    interaction_id is not null as has_interaction_id,
     customer_account_id,
     platform,
     row_kind,
@@ -71,12 +85,11 @@ select
     case
         when integration_id is null then 'missing_integration_id'
         when customer_account_id is null then 'missing_customer_account_id'
-        when row_kind = 'interaction' and started_text is null then 'missing_timestamp'
-        when row_kind = 'message' and occurred_text is null then 'missing_timestamp'
-        -- only the fields of the row's own shape are read, and so checked
-        when row_kind = 'interaction' and started_text is not null and started_at is null then 'invalid_timestamp'
-        when row_kind = 'interaction' and ended_text is not null and ended_at is null then 'invalid_timestamp'
-        when row_kind = 'message' and occurred_at is null then 'invalid_timestamp'
+        when started_at is null and started_text is null and row_kind = 'interaction' then 'missing_timestamp'
+        when occurred_at is null and occurred_text is null and row_kind = 'message' then 'missing_timestamp'
+        when started_at is null and row_kind = 'interaction' then 'invalid_timestamp'
+        when ended_at is null and ended_text is not null and row_kind = 'interaction' then 'invalid_timestamp'
+        when occurred_at is null and row_kind = 'message' then 'invalid_timestamp'
         when ended_at < started_at then 'ended_before_started'
     end as row_reject_reason
 from parsed
