@@ -20,6 +20,7 @@ export interface BuildResult {
   parquetDir: string;
   asOf: string;
   ingest: IngestReport;
+  /** seconds per phase (ingest, models, audits, export, summary) and per model */
   timings: ModelTiming[];
   summary: BuildSummary;
 }
@@ -31,12 +32,19 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     await installMacros(warehouse);
     const asOf = await resolveAsOf(warehouse, options.asOf);
     await createRawLayer(warehouse);
-    const report = await ingest(warehouse, options.sources);
+    const timings: ModelTiming[] = [];
+    const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+      const started = performance.now();
+      const result = await work();
+      timings.push({ name, seconds: (performance.now() - started) / 1000 });
+      return result;
+    };
+    const report = await timed('phase: ingest', () => ingest(warehouse, options.sources));
     const loadedFiles = await warehouse.value<bigint>(`select count(*) from raw_files`);
     if (loadedFiles === 0n) {
       throw new ConfigError('No input: pass --input PATH or list "sources" in convbill.json.');
     }
-    const timings = await warehouse.transaction(async () => {
+    await warehouse.transaction(async () => {
       await loadCycleConfig(warehouse, options.cycles);
       await loadIntegrations(warehouse, options.integrations);
       await warehouse.run(
@@ -45,12 +53,11 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
                 $tz::varchar as default_timezone, now() as built_at`,
         { as_of: asOf, anchor: options.cycles.defaultRule.anchorDay, tz: options.cycles.defaultRule.timezone },
       );
-      const modelTimings = await runModels(warehouse);
-      await assertAudits(warehouse);
-      return modelTimings;
+      timings.push(...(await timed('phase: models', () => runModels(warehouse))));
+      await timed('phase: audits', () => assertAudits(warehouse));
     });
-    const parquetDir = await exportParquet(warehouse, options.parquetDir);
-    const summary = await readSummary(warehouse);
+    const parquetDir = await timed('phase: parquet export', () => exportParquet(warehouse, options.parquetDir));
+    const summary = await timed('phase: summary', () => readSummary(warehouse));
     return { db: options.db, parquetDir, asOf, ingest: report, timings, summary };
   } finally {
     warehouse.close();

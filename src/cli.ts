@@ -54,8 +54,8 @@ function program(io: CliIO, verbose: { on: boolean }): Command {
       const result = await build(resolveBuildOptions(flags));
       io.out(`${formatSummary(result)}\n`);
       if (verbose.on) {
-        io.out('Model timings (s):\n');
-        for (const timing of result.timings) io.out(`  ${timing.name.padEnd(32)} ${timing.seconds.toFixed(3)}\n`);
+        io.out('Timings (s), phases and the models within them:\n');
+        for (const timing of result.timings) io.out(`  ${timing.name.padEnd(34)} ${timing.seconds.toFixed(3)}\n`);
       }
     });
 
