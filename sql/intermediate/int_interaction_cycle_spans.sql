@@ -10,6 +10,10 @@
 --          by equality joins on (org, UTC day), so the cost grows with
 --          interactions, not with interactions x cycles. An empty run
 --          (first > last) means the interaction falls outside the calendar.
+--          The joins are left joins on purpose: the segments then form the
+--          hash tables (a few thousand rows, not millions), and an
+--          interaction no segment holds would surface as a null run, caught
+--          by audit_interactions_conserved, instead of vanishing.
 with run as (
     select as_of
     from cfg_run
@@ -39,12 +43,12 @@ select
     start_segment.first_cycle_seq,
     end_segment.last_cycle_seq
 from candidate_interactions
-inner join int_cycle_segments as start_segment
+left join int_cycle_segments as start_segment
     on candidate_interactions.org_id = start_segment.org_id
     and utc_day(candidate_interactions.started_at) = start_segment.utc_day
     and candidate_interactions.started_at >= start_segment.segment_start
     and candidate_interactions.started_at < start_segment.segment_end
-inner join int_cycle_segments as end_segment
+left join int_cycle_segments as end_segment
     on candidate_interactions.org_id = end_segment.org_id
     and utc_day(candidate_interactions.effective_end) = end_segment.utc_day
     and candidate_interactions.effective_end >= end_segment.segment_start

@@ -9,8 +9,9 @@ with observed as (
     select
         org_id,
         integration_id,
-        min(min_platform) as observed_platform
-    from stg_interactions
+        min(platform) as observed_platform
+    from stg_rows
+    where row_reject_reason is null
     group by org_id, integration_id
 ),
 

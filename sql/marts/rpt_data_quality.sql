@@ -1,17 +1,17 @@
 -- rpt_data_quality
 -- grain: one row per check, (check_name).
 -- purpose: the run's data-quality summary for what is not a reject (rules §5):
---          interactions whose rows name a platform other than the one their
+--          accepted rows whose platform differs from the one their
 --          integration bills under, integrations billed as 'unknown', and rows
 --          superseded by a newer version of their file.
 with platform_conflicts as (
     select count(*) as affected
-    from stg_interactions
+    from stg_rows
     inner join dim_integrations
-        on stg_interactions.org_id = dim_integrations.org_id
-        and stg_interactions.integration_id = dim_integrations.integration_id
-    where stg_interactions.min_platform <> dim_integrations.platform
-        or stg_interactions.max_platform <> dim_integrations.platform
+        on stg_rows.org_id = dim_integrations.org_id
+        and stg_rows.integration_id = dim_integrations.integration_id
+    where stg_rows.row_reject_reason is null
+        and stg_rows.platform <> dim_integrations.platform
 ),
 
 unknown_platforms as (
@@ -26,8 +26,8 @@ superseded_rows as (
     where superseded_by is not null
 )
 
-select 'platform_conflict_interactions' as check_name, affected::bigint as affected_count,
-    'interactions whose rows name a platform other than the one their integration bills under' as description
+select 'platform_conflict_rows' as check_name, affected::bigint as affected_count,
+    'accepted rows whose platform differs from the one their integration bills under' as description
 from platform_conflicts
 union all
 select 'unknown_platform_integrations', affected::bigint,
