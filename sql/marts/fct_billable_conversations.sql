@@ -5,7 +5,9 @@
 --          with at least one interaction overlapping the cycle.
 --          first_activity_at / last_activity_at are the earliest start and
 --          latest effective end of the interactions behind it, not clipped to
---          the cycle.
+--          the cycle. The dimensions are left-joined so that they, not the
+--          millions of conversations, form the hash tables; every
+--          (org, cycle_seq) and (org, integration) exists in them.
 with conversation_activity as (
     select
         org_id,
@@ -31,9 +33,9 @@ select
     conversation_activity.first_activity_at,
     conversation_activity.last_activity_at
 from conversation_activity
-inner join dim_billing_cycles
+left join dim_billing_cycles
     on conversation_activity.org_id = dim_billing_cycles.org_id
     and conversation_activity.cycle_seq = dim_billing_cycles.cycle_seq
-inner join dim_integrations
+left join dim_integrations
     on conversation_activity.org_id = dim_integrations.org_id
     and conversation_activity.integration_id = dim_integrations.integration_id
