@@ -1,4 +1,4 @@
--- materialized: temp
+-- materialized: view
 -- stg_rows
 -- grain: one row per input row of the current version of every loaded file
 --        (load_id, source_row).
