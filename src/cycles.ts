@@ -4,10 +4,9 @@
  * (explicit cycles, validated here because a bad calendar is a configuration
  * error, exit 2, that must stop the run before any model).
  */
-import { existsSync } from 'node:fs';
-import { ConfigError, engineMessage } from './errors.js';
-import { formatOf } from './ingest.js';
-import { type Warehouse, sqlString } from './warehouse.js';
+import { ConfigError } from './errors.js';
+import { readReferenceFile } from './reference-files.js';
+import type { Warehouse } from './warehouse.js';
 
 export interface CycleRule {
   anchorDay: number;
@@ -45,19 +44,13 @@ export async function loadCycleConfig(warehouse: Warehouse, config: CycleConfig)
 }
 
 async function loadCalendar(warehouse: Warehouse, file: string, defaultTimezone: string): Promise<void> {
-  if (!existsSync(file)) throw new ConfigError(`Cycles file ${file} does not exist.`);
-  const reader = formatOf(file) === 'json'
-    ? `read_json(${sqlString(file)}, format = 'auto', columns = {'org_id': 'VARCHAR', 'cycle_start': 'VARCHAR', 'cycle_end': 'VARCHAR', 'cycle_id': 'VARCHAR'})`
-    : `read_csv(${sqlString(file)}, header = true, all_varchar = true)`;
-  try {
-    await warehouse.run(`create or replace temp table calendar_rows as select row_number() over () as source_row, * from ${reader}`);
-  } catch (error) {
-    throw new ConfigError(`Cannot read cycles file ${file}: ${engineMessage(error)}.`, { cause: error });
-  }
-  const columns = (await warehouse.rows<{ column_name: string }>(`describe calendar_rows`)).map((row) => row.column_name);
-  for (const required of ['org_id', 'cycle_start', 'cycle_end']) {
-    if (!columns.includes(required)) throw new ConfigError(`Cycles file ${file} has no column "${required}".`);
-  }
+  const columns = await readReferenceFile(warehouse, {
+    label: 'Cycles file',
+    file,
+    table: 'calendar_rows',
+    required: ['org_id', 'cycle_start', 'cycle_end'],
+    optional: ['cycle_id'],
+  });
   const cycleId = columns.includes('cycle_id') ? 'clean_text(cycle_id)' : 'null::varchar';
   // A date alone is local midnight in the org's timezone; an offset-less
   // date-time is read in that zone too.

@@ -75,6 +75,10 @@ export async function createRawLayer(warehouse: Warehouse): Promise<void> {
         ${columns},
         ${instants}
     )`);
+  // Databases made before the typed-instant columns existed gain them empty.
+  for (const column of TIMESTAMP_COLUMNS) {
+    await warehouse.run(`alter table raw_rows add column if not exists ${column}_instant timestamptz`);
+  }
 }
 
 export async function ingest(warehouse: Warehouse, sources: SourceSpec[]): Promise<IngestReport> {

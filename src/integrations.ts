@@ -4,29 +4,22 @@
  * integration or platform, or two lines giving one integration two platforms,
  * is a configuration error.
  */
-import { existsSync } from 'node:fs';
-import { ConfigError, engineMessage } from './errors.js';
-import { formatOf } from './ingest.js';
-import { type Warehouse, sqlString } from './warehouse.js';
+import { ConfigError } from './errors.js';
+import { readReferenceFile } from './reference-files.js';
+import type { Warehouse } from './warehouse.js';
 
 export async function loadIntegrations(warehouse: Warehouse, file: string | undefined): Promise<void> {
   await warehouse.run(
     `create or replace table cfg_integrations (org_id varchar, integration_id varchar, platform varchar, name varchar, source_row bigint)`,
   );
   if (!file) return;
-  if (!existsSync(file)) throw new ConfigError(`Integrations file ${file} does not exist.`);
-  const reader = formatOf(file) === 'json'
-    ? `read_json(${sqlString(file)}, format = 'auto', columns = {'org_id': 'VARCHAR', 'integration_id': 'VARCHAR', 'platform': 'VARCHAR', 'name': 'VARCHAR'})`
-    : `read_csv(${sqlString(file)}, header = true, all_varchar = true)`;
-  try {
-    await warehouse.run(`create or replace temp table integration_rows as select row_number() over () as source_row, * from ${reader}`);
-  } catch (error) {
-    throw new ConfigError(`Cannot read integrations file ${file}: ${engineMessage(error)}.`, { cause: error });
-  }
-  const columns = (await warehouse.rows<{ column_name: string }>(`describe integration_rows`)).map((row) => row.column_name);
-  for (const required of ['integration_id', 'platform']) {
-    if (!columns.includes(required)) throw new ConfigError(`Integrations file ${file} has no column "${required}".`);
-  }
+  const columns = await readReferenceFile(warehouse, {
+    label: 'Integrations file',
+    file,
+    table: 'integration_rows',
+    required: ['integration_id', 'platform'],
+    optional: ['org_id', 'name'],
+  });
   const optional = (name: string) => (columns.includes(name) ? `clean_text(${name})` : 'null::varchar');
   await warehouse.run(`
     insert into cfg_integrations

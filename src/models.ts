@@ -15,7 +15,7 @@ import type { Warehouse } from './warehouse.js';
  * table: persisted in the database (the marts); temp: lives for one build,
  * in memory or spilled, never written to the file (staging and intermediate
  * steps: writing them would cost more than computing them); view: computed
- * where it is read.
+ * where it is read, kept in the database unless it reads a temp model.
  */
 export type Materialization = 'table' | 'temp' | 'view';
 
@@ -103,11 +103,17 @@ export async function installMacros(warehouse: Warehouse, root = sqlDirectory())
 
 export async function runModels(warehouse: Warehouse, models = loadModels()): Promise<ModelTiming[]> {
   const timings: ModelTiming[] = [];
+  const transient = new Set<string>();
   for (const model of models) {
+    // A view over a temp table would outlive it in the file and then fail.
+    const readsTransient = model.dependsOn.some((dependency) => transient.has(dependency));
+    if (model.materialized === 'temp' || (model.materialized === 'view' && readsTransient)) transient.add(model.name);
     const started = performance.now();
     try {
       await dropRelation(warehouse, model.name);
-      const kind = model.materialized === 'temp' ? 'or replace temp table' : model.materialized;
+      const kind = model.materialized === 'temp'
+        ? 'or replace temp table'
+        : model.materialized === 'view' && transient.has(model.name) ? 'or replace temp view' : model.materialized;
       await warehouse.run(`create ${kind} ${model.name} as\n${model.sql}`);
     } catch (error) {
       throw new RunError(`Model ${model.name} (${model.file}) failed: ${engineMessage(error)}.`, { cause: error });

@@ -16,11 +16,8 @@ with run as (
 ),
 
 org_spans as (
-    select org_id, min(started_at) as span_start
-    from stg_interactions
-    where not has_conflicting_accounts
-        and started_at <= (select as_of from run)
-    group by org_id
+    select org_id, earliest_start as span_start
+    from int_org_activity_spans
 ),
 
 cycles as (

@@ -10,25 +10,17 @@ with run as (
     from cfg_run
 ),
 
-org_first_activity as (
-    select org_id, min(started_at) as earliest_start
-    from stg_interactions
-    where not has_conflicting_accounts
-        and started_at <= (select as_of from run)
-    group by org_id
-),
-
 org_rules as (
     select
-        org_first_activity.org_id,
-        org_first_activity.earliest_start,
+        int_org_activity_spans.org_id,
+        int_org_activity_spans.earliest_start,
         coalesce(cfg_cycle_rules.anchor_day, run.default_anchor_day) as anchor_day,
         coalesce(cfg_cycle_rules.timezone, run.default_timezone) as timezone,
         run.as_of
-    from org_first_activity
+    from int_org_activity_spans
     cross join run
-    left join cfg_cycle_rules on org_first_activity.org_id = cfg_cycle_rules.org_id
-    where org_first_activity.org_id not in (select org_id from cfg_calendar)
+    left join cfg_cycle_rules on int_org_activity_spans.org_id = cfg_cycle_rules.org_id
+    where int_org_activity_spans.org_id not in (select org_id from cfg_calendar)
 ),
 
 -- One month either side of the span, so the cycle holding the earliest
@@ -91,8 +83,8 @@ calendar_cycles as (
         cfg_calendar.cycle_end,
         cfg_calendar.timezone
     from cfg_calendar
-    inner join org_first_activity on cfg_calendar.org_id = org_first_activity.org_id
-    where cfg_calendar.cycle_end > org_first_activity.earliest_start
+    inner join int_org_activity_spans on cfg_calendar.org_id = int_org_activity_spans.org_id
+    where cfg_calendar.cycle_end > int_org_activity_spans.earliest_start
         and cfg_calendar.cycle_start <= (select as_of from run)
 ),
 
