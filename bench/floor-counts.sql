@@ -4,7 +4,7 @@
 --          DuckDB query, no convbill code, computing only the conversation
 --          counts straight from the Parquet file: calendar-month UTC cycles,
 --          joined on org and the overlap predicate, distinct accounts counted.
--- parameters: {{path}}, {{as_of}}, {{out}}.
+-- parameters: path, as_of, out.
 copy (
     with interactions as (
         select

@@ -5,7 +5,7 @@
 --          skewed distribution, a year of start times, durations from minutes
 --          to weeks (a few percent cross a cycle boundary), about 0.5% open,
 --          about 0.5% exact duplicates and 0.1% bad rows.
--- parameters: {{rows}}, {{seed}}, {{path}} (substituted by bench/generate.ts).
+-- parameters: rows, seed, path (substituted by bench/generate.ts).
 copy (
     with numbered as (
         select

@@ -27,7 +27,11 @@ export interface BuildResult {
 
 export async function build(options: BuildOptions): Promise<BuildResult> {
   if (options.db !== ':memory:') mkdirSync(dirname(options.db), { recursive: true });
-  const warehouse = await Warehouse.open(options.db);
+  const warehouse = await Warehouse.open(options.db, {
+    threads: options.threads,
+    memoryLimit: options.memoryLimit,
+    tempDirectory: options.db === ':memory:' ? undefined : `${options.db}.tmp`,
+  });
   try {
     await installMacros(warehouse);
     const asOf = await resolveAsOf(warehouse, options.asOf);
@@ -53,7 +57,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
                 $tz::varchar as default_timezone, now() as built_at`,
         { as_of: asOf, anchor: options.cycles.defaultRule.anchorDay, tz: options.cycles.defaultRule.timezone },
       );
+      // Models need no row order; letting DuckDB drop it saves memory and time.
+      await warehouse.run('set preserve_insertion_order = false');
       timings.push(...(await timed('phase: models', () => runModels(warehouse))));
+      await warehouse.run('reset preserve_insertion_order');
       await timed('phase: audits', () => assertAudits(warehouse));
     });
     const parquetDir = await timed('phase: parquet export', () => exportParquet(warehouse, options.parquetDir));

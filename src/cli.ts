@@ -49,6 +49,8 @@ function program(io: CliIO, verbose: { on: boolean }): Command {
     .option('--timezone <tz>', 'default cycle rule: IANA timezone of the cycle boundaries')
     .option('--as-of <instant>', 'the instant the facts are computed as of (default: now)')
     .option('--config <file>', 'config file (default: ./convbill.json when present)')
+    .option('--threads <n>', 'DuckDB worker threads (default: one per core)')
+    .option('--memory-limit <size>', 'DuckDB memory limit, e.g. 2GB; larger work spills to <db>.tmp')
     .addHelpText('after', '\nExample:\n  convbill build --input logs/ --integrations integrations.csv --anchor-day 15 --timezone Europe/Paris')
     .action(async (flags) => {
       const result = await build(resolveBuildOptions(flags));

@@ -25,6 +25,9 @@ export interface BuildOptions {
   cycles: CycleConfig;
   /** ISO-8601 instant or date (UTC); default: now */
   asOf?: string;
+  /** passed to DuckDB: worker threads and memory limit (work past it spills to disk) */
+  threads?: number;
+  memoryLimit?: string;
 }
 
 /** What the command line can say; every field optional. */
@@ -37,6 +40,8 @@ export interface BuildFlags {
   timezone?: string;
   asOf?: string;
   config?: string;
+  threads?: string;
+  memoryLimit?: string;
 }
 
 interface SourceEntry {
@@ -57,9 +62,13 @@ export interface ConfigFile {
   timezone?: string;
   orgs?: Record<string, { anchor_day?: number; timezone?: string }>;
   as_of?: string;
+  threads?: number;
+  memory_limit?: string;
 }
 
 type Check = (value: unknown, key: string) => void;
+
+const MEMORY_LIMIT = /^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i;
 
 const fail = (key: string, expected: string): never => {
   throw new ConfigError(`Config key "${key}" must be ${expected}.`);
@@ -90,6 +99,9 @@ const object = (shape: Record<string, Check>): Check => (value, key) => {
     check(child, path);
   }
 };
+const memoryLimit: Check = (value, key) => {
+  if (typeof value !== 'string' || !MEMORY_LIMIT.test(value)) fail(key, 'a memory size such as "2GB" or "512MiB"');
+};
 const sourceEntry = object({ path: text, timezone: text, columns: mapping });
 const fileShape = object({
   db: text,
@@ -111,6 +123,10 @@ const fileShape = object({
     for (const [org, rule] of Object.entries(value as object)) object({ anchor_day: anchorDay, timezone: text })(rule, `${key}.${org}`);
   },
   as_of: text,
+  threads: (value, key) => {
+    if (!Number.isInteger(value) || (value as number) < 1) fail(key, 'a whole number of threads, 1 or more');
+  },
+  memory_limit: memoryLimit,
 });
 
 export function readConfigFile(path: string): ConfigFile {
@@ -178,6 +194,12 @@ export function resolveBuildOptions(flags: BuildFlags): BuildOptions {
   for (const [org, rule] of Object.entries(file.orgs ?? {})) {
     orgRules[org.trim()] = { anchorDay: rule.anchor_day, timezone: rule.timezone };
   }
+  if (flags.memoryLimit !== undefined && !MEMORY_LIMIT.test(flags.memoryLimit)) {
+    throw new ConfigError(`Option --memory-limit must be a memory size such as "2GB", not "${flags.memoryLimit}".`);
+  }
+  if (flags.threads !== undefined && !/^\s*[1-9]\d*\s*$/.test(flags.threads)) {
+    throw new ConfigError(`Option --threads must be a whole number of threads, 1 or more, not "${flags.threads}".`);
+  }
   const db = flags.db ?? fromFile(file.db) ?? DEFAULT_DB;
   return {
     db,
@@ -186,5 +208,7 @@ export function resolveBuildOptions(flags: BuildFlags): BuildOptions {
     integrations: flags.integrations ?? fromFile(file.integrations),
     cycles: { defaultRule, orgRules, calendar: flags.cycles ?? fromFile(file.cycles) },
     asOf: flags.asOf ?? file.as_of,
+    threads: flags.threads !== undefined ? Number(flags.threads) : file.threads,
+    memoryLimit: flags.memoryLimit ?? file.memory_limit,
   };
 }

@@ -8,8 +8,12 @@ import { ConfigError, RunError, engineMessage } from './errors.js';
 
 export interface WarehouseOptions {
   readOnly?: boolean;
+  /** DuckDB worker threads (default: one per core) */
   threads?: number;
+  /** DuckDB memory limit, e.g. "2GB" (default: 80% of RAM); past it, work spills to tempDirectory */
   memoryLimit?: string;
+  /** where spilled work goes (default: DuckDB's `<database>.tmp`) */
+  tempDirectory?: string;
 }
 
 export type Row = Record<string, unknown>;
@@ -29,6 +33,7 @@ export class Warehouse {
     if (options.readOnly) config.access_mode = 'READ_ONLY';
     if (options.threads !== undefined) config.threads = String(options.threads);
     if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
+    if (options.tempDirectory !== undefined) config.temp_directory = options.tempDirectory;
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(path, config);
@@ -57,6 +62,16 @@ export class Warehouse {
   async table(sql: string): Promise<{ columns: string[]; rows: DuckDBValue[][] }> {
     const reader = await this.connection.runAndReadAll(sql);
     return { columns: reader.columnNames(), rows: reader.getRows() };
+  }
+
+  /** Streams a result chunk by chunk (about 2048 rows each), as JS values. */
+  async *chunks(sql: string): AsyncGenerator<unknown[][]> {
+    const result = await this.connection.stream(sql);
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) return;
+      yield chunk.getRows();
+    }
   }
 
   async value<T>(sql: string, params?: Record<string, DuckDBValue>): Promise<T> {

@@ -1,0 +1,135 @@
+/**
+ * `npm run bench -- [--rows N] [--reps 3] [--work DIR] [--only a,b]`
+ *
+ * Generates (once) a seeded synthetic log of N rows as Parquet, then runs
+ * every contender on it, each repetition in a fresh process, and prints a
+ * Markdown table (median seconds, rows/s, peak RSS, ratio to convbill) and
+ * writes the same as JSON. Every contender must find the same number of
+ * conversations, or the run fails.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { ContenderArgs, ContenderResult } from './contenders.js';
+import { generate } from './generate.js';
+import { postgresBinaries } from './postgres.js';
+
+const AS_OF = '2026-01-01T00:00:00Z';
+
+interface Contender {
+  name: string;
+  label: string;
+  args?: Partial<ContenderArgs>;
+  /** why it does not run at this size, if it does not */
+  skip?: (rows: number) => string | undefined;
+}
+
+const CONTENDERS: Contender[] = [
+  { name: 'convbill', label: 'convbill build (full, from Parquet)' },
+  { name: 'convbill', label: 'convbill build, --memory-limit 2GB', args: { memoryLimit: '2GB' } },
+  { name: 'floor-bare', label: 'engine floor, bare (counts + detail, no merge)' },
+  { name: 'floor-spec', label: 'engine floor, spec-complete (merge, DuckDB file, Hive exports)' },
+  {
+    name: 'postgres',
+    label: 'PostgreSQL 15 (COPY + same SQL)',
+    skip: () => (postgresBinaries() ? undefined : 'PostgreSQL is not installed (apt-get install postgresql-15)'),
+  },
+  {
+    name: 'naive',
+    label: 'naive TypeScript (one Map, one thread)',
+    skip: (rows) => (rows > 10_000_000 ? 'only run up to 10M rows' : undefined),
+  },
+];
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+function runOnce(contender: Contender, args: ContenderArgs): ContenderResult {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'contenders.js');
+  const child = spawnSync(process.execPath, [script, contender.name, JSON.stringify({ ...args, ...contender.args })], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  if (child.status !== 0) throw new Error(`${contender.label} failed: ${child.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  return JSON.parse(child.stdout.trim().split('\n').pop() as string) as ContenderResult;
+}
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    reps: { type: 'string', default: '3' },
+    work: { type: 'string', default: resolve('bench/out') },
+    only: { type: 'string' },
+  },
+});
+const rows = Number(values.rows);
+const reps = Number(values.reps);
+const work = resolve(values.work as string);
+mkdirSync(join(work, 'data'), { recursive: true });
+const input = join(work, 'data', `rows-${rows}-seed42.parquet`);
+if (!existsSync(input)) {
+  process.stderr.write(`generating ${rows} rows into ${input}\n`);
+  await generate(rows, input);
+}
+
+const only = values.only?.split(',');
+const results: Record<string, unknown>[] = [];
+for (const contender of CONTENDERS.filter((c) => !only || only.includes(c.name))) {
+  const skipped = contender.skip?.(rows);
+  if (skipped) {
+    process.stderr.write(`skip ${contender.label}: ${skipped}\n`);
+    results.push({ contender: contender.label, skipped });
+    continue;
+  }
+  const runs: ContenderResult[] = [];
+  for (let rep = 0; rep < reps; rep += 1) {
+    process.stderr.write(`${contender.label}: run ${rep + 1}/${reps}\n`);
+    runs.push(runOnce(contender, { input, asOf: AS_OF, work: join(work, 'run', contender.name) }));
+  }
+  const phases = Object.keys(runs[0]?.phases ?? {});
+  results.push({
+    contender: contender.label,
+    seconds: median(runs.map((run) => run.seconds)),
+    maxRssKb: median(runs.map((run) => run.maxRssKb)),
+    conversations: runs[0]?.conversations,
+    phases: Object.fromEntries(phases.map((phase) => [phase, median(runs.map((run) => run.phases?.[phase] ?? 0))])),
+    runs,
+  });
+}
+results.push({
+  contender: 'nightly increment (one more day on this history)',
+  skipped: 'not there yet: incremental builds come with issue #4',
+});
+
+const measured = results.filter((r) => r.seconds !== undefined) as { contender: string; seconds: number; maxRssKb: number; conversations: number }[];
+const reference = measured.find((r) => r.contender.startsWith('convbill build (full'));
+const totals = new Set(measured.map((r) => r.conversations));
+const lines = [
+  `Benchmark: ${rows.toLocaleString('en')} rows, median of ${reps}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+  '',
+  '| contender | seconds | rows/s | peak RSS | time vs convbill | conversations |',
+  '|---|---:|---:|---:|---:|---:|',
+  ...results.map((r) => {
+    if (r.seconds === undefined) return `| ${r.contender} | – | – | – | – | ${r.skipped} |`;
+    const m = r as (typeof measured)[number];
+    const ratio = reference ? (m.seconds / reference.seconds).toFixed(2) : '–';
+    return `| ${m.contender} | ${m.seconds.toFixed(2)} | ${Math.round(rows / m.seconds).toLocaleString('en')} | ${(m.maxRssKb / 1024 / 1024).toFixed(2)} GiB | ${ratio}x | ${m.conversations.toLocaleString('en')} |`;
+  }),
+  '',
+  totals.size === 1
+    ? `All contenders found the same ${[...totals][0]?.toLocaleString('en')} conversations.`
+    : `MISMATCH: contenders disagree on the conversation total (${[...totals].join(', ')}).`,
+];
+const floor = measured.find((r) => r.contender.startsWith('engine floor, spec'));
+if (reference && floor) lines.push(`convbill / spec-complete floor: ${(reference.seconds / floor.seconds).toFixed(2)}x time, ${(reference.maxRssKb / floor.maxRssKb).toFixed(2)}x memory.`);
+process.stdout.write(`${lines.join('\n')}\n`);
+const jsonPath = join(work, `bench-${rows}.json`);
+writeFileSync(jsonPath, JSON.stringify({ rows, reps, asOf: AS_OF, machine: { cores: cpus().length, memoryBytes: totalmem(), node: process.version }, results }, null, 2));
+process.stderr.write(`wrote ${jsonPath}\n`);
+if (totals.size > 1) process.exitCode = 1;
