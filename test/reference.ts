@@ -217,7 +217,8 @@ function readRow(file: string, raw: RawRow): Row {
   else if (isInteractionRow && ended !== null && ended < (started as number)) reason = 'ended_before_started';
 
   const kind = isInteractionRow ? 'interaction' : 'message';
-  const key = interactionId ?? `~row:${JSON.stringify([kind, account, startedText, endedText, occurredText, platform])}`;
+  // a row without an id is its own interaction; identical rows are one
+  const key = interactionId ?? `~row:${JSON.stringify([kind, account, platform, cleanText(raw.message_id), startedText, endedText, occurredText])}`;
   return {
     file, org, integration, account, platform, key, isInteractionRow, reason,
     start: (isInteractionRow ? started : occurred) as number,
@@ -266,11 +267,11 @@ export function reference(input: RefInput): RefOutput {
     cyclesByOrg.set(org, ruleCycles(rule, first, asOf));
   }
 
-  // an integration bills under the platform its accepted rows name (the test gives each one
-  // platform, in any case and padding), else 'unknown'
+  // an integration bills under the first platform (alphabetically) that any row naming it
+  // gives, rejected rows included, else 'unknown'
   const platforms = new Map<string, string>();
   for (const row of rows) {
-    if (row.reason !== null || row.platform === null) continue;
+    if (row.integration === null || row.platform === null) continue;
     const key = JSON.stringify([row.org, row.integration]);
     const known = platforms.get(key);
     if (known === undefined || row.platform < known) platforms.set(key, row.platform);

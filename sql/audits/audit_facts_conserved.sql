@@ -2,9 +2,11 @@
 -- returns: the offending counts, when the conversations do not account for
 --          every (interaction, cycle) pair assigned, or the counts mart does
 --          not add up to the detail mart. No rows means the audit passes.
+--          Pairs are counted from the spans' lengths, without expanding them.
 with assigned_pairs as (
-    select count(*) as pairs
-    from int_interaction_cycles
+    select coalesce(sum(last_cycle_seq - first_cycle_seq + 1), 0) as pairs
+    from int_interaction_cycle_spans
+    where first_cycle_seq <= last_cycle_seq
 ),
 
 billed_pairs as (

@@ -1,17 +1,20 @@
 -- dim_integrations
--- grain: one row per integration seen in accepted rows, (org_id, integration_id).
+-- grain: one row per integration seen in the input, (org_id, integration_id).
 -- purpose: the platform each integration bills under. The integrations
 --          reference wins (an org-specific line before an org-less one), then
 --          what the rows say (the first in alphabetical order when they
---          disagree), then 'unknown'. Platform never merges or splits
---          conversations; it is a reporting dimension only.
+--          disagree), then 'unknown'. Every row naming an integration is
+--          evidence of its platform, even a row rejected for another reason:
+--          platform is a reporting dimension only and never merges or splits
+--          conversations, and reading only these three columns keeps this
+--          model from re-running every row check.
 with observed as (
     select
         org_id,
         integration_id,
         min(platform) as observed_platform
     from stg_rows
-    where row_reject_reason is null
+    where integration_id is not null
     group by org_id, integration_id
 ),
 

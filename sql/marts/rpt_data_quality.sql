@@ -1,8 +1,8 @@
 -- rpt_data_quality
 -- grain: one row per check, (check_name).
 -- purpose: the run's data-quality summary for what is not a reject (rules §5):
---          accepted rows whose platform differs from the one their
---          integration bills under, integrations billed as 'unknown', and rows
+--          rows whose platform differs from the one their integration bills
+--          under, integrations billed as 'unknown', and rows
 --          superseded by a newer version of their file.
 with platform_conflicts as (
     select count(*) as affected
@@ -10,8 +10,7 @@ with platform_conflicts as (
     inner join dim_integrations
         on stg_rows.org_id = dim_integrations.org_id
         and stg_rows.integration_id = dim_integrations.integration_id
-    where stg_rows.row_reject_reason is null
-        and stg_rows.platform <> dim_integrations.platform
+    where stg_rows.platform <> dim_integrations.platform
 ),
 
 unknown_platforms as (
@@ -27,7 +26,7 @@ superseded_rows as (
 )
 
 select 'platform_conflict_rows' as check_name, affected::bigint as affected_count,
-    'accepted rows whose platform differs from the one their integration bills under' as description
+    'rows whose platform differs from the one their integration bills under' as description
 from platform_conflicts
 union all
 select 'unknown_platform_integrations', affected::bigint,
