@@ -8,7 +8,7 @@ import type { BuildOptions } from './config.js';
 import { loadCycleConfig } from './cycles.js';
 import { ConfigError, RunError } from './errors.js';
 import { exportParquet } from './exports.js';
-import { type IngestReport, createRawLayer, ingest } from './ingest.js';
+import { type IngestReport, createRawLayer, ingest, rawStoreOf } from './ingest.js';
 import { loadIntegrations } from './integrations.js';
 import { type ModelTiming, installMacros, runAudits, runModels } from './models.js';
 import { type BuildSummary, readSummary } from './summary.js';
@@ -43,7 +43,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       timings.push({ name, seconds: (performance.now() - started) / 1000 });
       return result;
     };
-    const report = await timed('phase: ingest', () => ingest(warehouse, options.sources));
+    const report = await timed('phase: ingest', () => ingest(warehouse, options.sources, rawStoreOf(options.db)));
     const loadedFiles = await warehouse.value<bigint>(`select count(*) from raw_files`);
     if (loadedFiles === 0n) {
       throw new ConfigError('No input: pass --input PATH or list "sources" in convbill.json.');

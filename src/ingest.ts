@@ -7,12 +7,19 @@
  * Timestamps a file already types (Parquet TIMESTAMP/TIMESTAMPTZ/DATE) land
  * in `<column>_instant` instead: turning them into text only to parse them
  * back would cost more than the rest of staging.
+ *
+ * Where the rows land: CSV and JSON rows are copied into `raw_loaded_rows`.
+ * A Parquet file is already columnar and compressed, so the warehouse keeps
+ * a copy of the file itself in its raw store (`<database>.raw/`) and reads
+ * it through the `raw_rows` view, with the same projection: copying a file
+ * is a small fraction of the cost of re-encoding its rows into the database.
+ * `raw_rows` (a view) is the union of both, and all the models read.
  * A file whose content hash is already loaded adds nothing; a changed file at
  * a known path is loaded anew and supersedes the older version's rows.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { constants, copyFileSync, createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CANONICAL_COLUMNS, TIMESTAMP_COLUMNS, type CanonicalColumn, type ColumnMapping } from './columns.js';
 import { ConfigError, RunError, engineMessage } from './errors.js';
 import { type Warehouse, sqlIdentifier, sqlString } from './warehouse.js';
@@ -53,6 +60,11 @@ export function formatOf(file: string): FileFormat | undefined {
 }
 
 export async function createRawLayer(warehouse: Warehouse): Promise<void> {
+  // Databases from before the raw store kept every row in a table raw_rows.
+  const legacy = await warehouse.value<bigint>(
+    `select count(*) from duckdb_tables() where database_name = current_database() and schema_name = 'main' and table_name = 'raw_rows'`,
+  );
+  if (legacy > 0n) await warehouse.run(`alter table raw_rows rename to raw_loaded_rows`);
   await warehouse.run(`
     create table if not exists raw_files (
         load_id integer primary key,
@@ -66,10 +78,14 @@ export async function createRawLayer(warehouse: Warehouse): Promise<void> {
         loaded_at timestamptz not null,
         superseded_by integer
     )`);
+  // where a stored Parquet copy is, relative to the database's folder, and
+  // the projection that reads it into raw_rows' columns
+  await warehouse.run(`alter table raw_files add column if not exists stored_file varchar`);
+  await warehouse.run(`alter table raw_files add column if not exists stored_projection varchar`);
   const columns = CANONICAL_COLUMNS.map((column) => `${column} varchar`).join(', ');
   const instants = TIMESTAMP_COLUMNS.map((column) => `${column}_instant timestamptz`).join(', ');
   await warehouse.run(`
-    create table if not exists raw_rows (
+    create table if not exists raw_loaded_rows (
         load_id integer not null,
         source_row bigint not null,
         ${columns},
@@ -77,19 +93,50 @@ export async function createRawLayer(warehouse: Warehouse): Promise<void> {
     )`);
   // Databases made before the typed-instant columns existed gain them empty.
   for (const column of TIMESTAMP_COLUMNS) {
-    await warehouse.run(`alter table raw_rows add column if not exists ${column}_instant timestamptz`);
+    await warehouse.run(`alter table raw_loaded_rows add column if not exists ${column}_instant timestamptz`);
   }
 }
 
-export async function ingest(warehouse: Warehouse, sources: SourceSpec[]): Promise<IngestReport> {
+/**
+ * Loads the sources. `rawStore` is the folder for Parquet copies (beside the
+ * database); without one (an in-memory database) Parquet rows are copied in.
+ */
+export async function ingest(warehouse: Warehouse, sources: SourceSpec[], rawStore?: string): Promise<IngestReport> {
   await createRawLayer(warehouse);
   const report: IngestReport = { files: [], skipped: [] };
   for (const source of sources) {
     const { files, skipped } = await expandSource(warehouse, source.path);
     report.skipped.push(...skipped);
-    for (const file of files) report.files.push(await loadFile(warehouse, file, source));
+    for (const file of files) report.files.push(await loadFile(warehouse, file, source, rawStore));
   }
+  await refreshRawRowsView(warehouse, rawStore);
   return report;
+}
+
+/** The folder of stored Parquet copies of a database file. */
+export function rawStoreOf(db: string): string | undefined {
+  return db === ':memory:' ? undefined : `${resolve(db)}.raw`;
+}
+
+/**
+ * (Re)creates the raw_rows view over the loaded rows and the stored Parquet
+ * copies, with the copies' paths as they are now.
+ */
+export async function refreshRawRowsView(warehouse: Warehouse, rawStore: string | undefined): Promise<void> {
+  const stored = await warehouse.rows<{ load_id: number; stored_file: string; stored_projection: string }>(
+    `select load_id, stored_file, stored_projection from raw_files where stored_file is not null order by load_id`,
+  );
+  const columns = ['load_id', 'source_row', ...CANONICAL_COLUMNS, ...TIMESTAMP_COLUMNS.map((column) => `${column}_instant`)];
+  const parts = [`select ${columns.join(', ')} from raw_loaded_rows`];
+  for (const load of stored) {
+    if (!rawStore) throw new RunError(`Load ${load.load_id} is a stored Parquet copy, which an in-memory database cannot read.`);
+    const path = join(dirname(rawStore), load.stored_file);
+    if (!existsSync(path)) {
+      throw new RunError(`The stored copy of load ${load.load_id} (${path}) is missing; restore it beside the database or rebuild from the sources.`);
+    }
+    parts.push(`select ${load.stored_projection} from read_parquet(${sqlString(path)}, file_row_number = true)`);
+  }
+  await warehouse.run(`create or replace view raw_rows as\n${parts.join('\nunion all\n')}`);
 }
 
 /** A path, directory or glob to the data files it names, in a stable order. */
@@ -127,7 +174,7 @@ async function hashFile(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function loadFile(warehouse: Warehouse, file: string, source: SourceSpec): Promise<FileLoad> {
+async function loadFile(warehouse: Warehouse, file: string, source: SourceSpec, rawStore: string | undefined): Promise<FileLoad> {
   const contentHash = await hashFile(file);
   const [known] = await warehouse.rows<{ load_id: number; rows_read: bigint }>(
     `select load_id, rows_read from raw_files where content_hash = $hash order by load_id limit 1`,
@@ -140,17 +187,26 @@ async function loadFile(warehouse: Warehouse, file: string, source: SourceSpec):
   const sizeBytes = statSync(file).size;
   return warehouse.transaction(async () => {
     const loadId = (await warehouse.value<number>(`select coalesce(max(load_id), 0) + 1 from raw_files`)) ?? 1;
-    const { select, defaultRowKind } = sizeBytes === 0
-      ? { select: undefined, defaultRowKind: 'interaction' }
-      : await readerSelect(warehouse, file, format, source);
-    if (select) {
-      try {
-        await warehouse.run(`insert into raw_rows by name ${select.replace('$load_id', String(loadId))}`);
-      } catch (error) {
-        throw new RunError(`Cannot read ${file}: ${engineMessage(error)}.`, { cause: error });
+    const read = sizeBytes === 0 ? undefined : await readerSelect(warehouse, file, format, source);
+    const projection = read?.projection.replace('$load_id', String(loadId));
+    let stored: string | undefined;
+    let rows = 0;
+    try {
+      if (read && format === 'parquet' && rawStore) {
+        mkdirSync(rawStore, { recursive: true });
+        stored = join(basename(rawStore), `load-${String(loadId).padStart(6, '0')}.parquet`);
+        const copy = join(dirname(rawStore), stored);
+        // a copy-on-write clone where the file system offers one, else a copy
+        copyFileSync(file, copy, constants.COPYFILE_FICLONE);
+        rows = Number(await warehouse.value<bigint>(`select count(*) from read_parquet(${sqlString(copy)})`));
+      } else if (read) {
+        await warehouse.run(`insert into raw_loaded_rows by name select ${projection} from ${read.reader}`);
+        rows = Number(await warehouse.value<bigint>(`select count(*) from raw_loaded_rows where load_id = ${loadId}`));
       }
+    } catch (error) {
+      throw new RunError(`Cannot read ${file}: ${engineMessage(error)}.`, { cause: error });
     }
-    const rows = Number(await warehouse.value<bigint>(`select count(*) from raw_rows where load_id = ${loadId}`));
+    const defaultRowKind = read?.defaultRowKind ?? 'interaction';
     const older = await warehouse.rows<{ load_id: number }>(
       `select load_id from raw_files where source_file = $file and superseded_by is null`,
       { file },
@@ -160,8 +216,13 @@ async function loadFile(warehouse: Warehouse, file: string, source: SourceSpec):
       { file },
     );
     await warehouse.run(
-      `insert into raw_files values ($load_id, $file, $hash, $size, $format, $tz, $kind, $rows, now(), null)`,
+      `insert into raw_files
+       (load_id, source_file, content_hash, size_bytes, format, source_timezone, default_row_kind, rows_read, loaded_at,
+        superseded_by, stored_file, stored_projection)
+       values ($load_id, $file, $hash, $size, $format, $tz, $kind, $rows, now(), null, $stored, $projection)`,
       {
+        stored: stored ?? null,
+        projection: stored ? (projection as string) : null,
         load_id: loadId,
         file,
         hash: contentHash,
@@ -177,7 +238,7 @@ async function loadFile(warehouse: Warehouse, file: string, source: SourceSpec):
 }
 
 /**
- * The `select` that reads one file into raw_rows' columns, every value as text,
+ * The projection that reads one file (through `reader`) into raw_rows' columns, every value as text,
  * with the mapping applied: the mapped source column if the file has it, else
  * the canonical name, else null (the staging checks reject what is missing).
  */
@@ -186,7 +247,7 @@ async function readerSelect(
   file: string,
   format: FileFormat,
   source: SourceSpec,
-): Promise<{ select: string; defaultRowKind: string }> {
+): Promise<{ projection: string; reader: string; defaultRowKind: string }> {
   const mapping = source.columns;
   const path = sqlString(file);
   if (format === 'json') {
@@ -207,8 +268,8 @@ async function readerSelect(
     });
     const noInstants = TIMESTAMP_COLUMNS.map((column) => `null::timestamptz as ${column}_instant`);
     return {
-      select: `select $load_id as load_id, row_number() over () as source_row, ${[...projections, ...noInstants].join(', ')}
-               from read_json(${path}, format = 'auto', columns = {${columns}})`,
+      projection: `$load_id as load_id, row_number() over () as source_row, ${[...projections, ...noInstants].join(', ')}`,
+      reader: `read_json(${path}, format = 'auto', columns = {${columns}})`,
       defaultRowKind: 'interaction',
     };
   }
@@ -247,7 +308,8 @@ async function readerSelect(
   const rowNumber = format === 'parquet' ? 'file_row_number + 1' : 'row_number() over ()';
   const defaultRowKind = sourceOf('started_at') === undefined && sourceOf('occurred_at') !== undefined ? 'message' : 'interaction';
   return {
-    select: `select $load_id as load_id, ${rowNumber} as source_row, ${[...projections, ...instants].join(', ')} from ${reader}`,
+    projection: `$load_id as load_id, ${rowNumber} as source_row, ${[...projections, ...instants].join(', ')}`,
+    reader,
     defaultRowKind,
   };
 }

@@ -4,7 +4,7 @@
  * twice.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/errors.js';
@@ -84,6 +84,38 @@ describe('ingest: formats', () => {
       asOf: '2024-01-31T00:00:00Z',
     });
     expect(await facts.rows(`select customer_account_id from fct_billable_conversations`)).toEqual([{ customer_account_id: '+33 6 12' }]);
+  });
+});
+
+describe('ingest: the raw store', () => {
+  it('keeps a copy of each Parquet file beside the database: facts rebuild after the source is gone', async () => {
+    const dir = tempDir();
+    const parquet = join(dir, 'events.parquet');
+    const scratch = await Warehouse.open(':memory:');
+    await scratch.run(
+      `copy (select 'i-' || range as interaction_id, 'wa-1' as integration_id, 'cust-' || (range % 7) as customer_account_id,
+                    timestamptz '2024-01-10 09:00:00+00' + to_hours(range) as started_at, null::timestamptz as ended_at
+             from range(100)) to '${parquet}' (format parquet)`,
+    );
+    scratch.close();
+    const first = await buildFacts({ dir, inputs: [parquet], asOf: '2024-02-10T00:00:00Z' });
+    const facts = await first.rows(`select cycle_id, customer_account_id, interaction_count from fct_billable_conversations order by all`);
+    expect(facts).toHaveLength(14);
+    rmSync(parquet);
+    const rebuilt = await buildFacts({ dir, asOf: '2024-02-10T00:00:00Z' });
+    expect(await rebuilt.rows(`select cycle_id, customer_account_id, interaction_count from fct_billable_conversations order by all`)).toEqual(facts);
+    expect(await rebuilt.rows(`select stored_file, rows_read from raw_files`)).toEqual([{ stored_file: 'convbill.duckdb.raw/load-000001.parquet', rows_read: 100 }]);
+  });
+
+  it('a missing stored copy fails the build with one sentence naming it', async () => {
+    const dir = tempDir();
+    const parquet = join(dir, 'events.parquet');
+    const scratch = await Warehouse.open(':memory:');
+    await scratch.run(`copy (select 'i' as interaction_id, 'wa' as integration_id, 'c' as customer_account_id, '2024-01-10T00:00:00Z' as started_at) to '${parquet}' (format parquet)`);
+    scratch.close();
+    await buildFacts({ dir, inputs: [parquet] });
+    rmSync(join(dir, 'convbill.duckdb.raw'), { recursive: true });
+    await expect(buildFacts({ dir })).rejects.toThrow(/^The stored copy of load 1 \(.*load-000001\.parquet\) is missing; restore it beside the database or rebuild from the sources\.$/);
   });
 });
 
