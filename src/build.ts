@@ -48,6 +48,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     if (loadedFiles === 0n) {
       throw new ConfigError('No input: pass --input PATH or list "sources" in convbill.json.');
     }
+    // Past ingest (whose CSV row numbers rely on it), nothing needs row order;
+    // letting DuckDB drop it saves memory and time in models and exports.
+    await warehouse.run('set preserve_insertion_order = false');
     await warehouse.transaction(async () => {
       await loadCycleConfig(warehouse, options.cycles);
       await loadIntegrations(warehouse, options.integrations);
@@ -57,10 +60,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
                 $tz::varchar as default_timezone, now() as built_at`,
         { as_of: asOf, anchor: options.cycles.defaultRule.anchorDay, tz: options.cycles.defaultRule.timezone },
       );
-      // Models need no row order; letting DuckDB drop it saves memory and time.
-      await warehouse.run('set preserve_insertion_order = false');
       timings.push(...(await timed('phase: models', () => runModels(warehouse))));
-      await warehouse.run('reset preserve_insertion_order');
       await timed('phase: audits', () => assertAudits(warehouse));
     });
     const parquetDir = await timed('phase: parquet export', () => exportParquet(warehouse, options.parquetDir));
