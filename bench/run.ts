@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- [--rows N] [--reps 3] [--work DIR] [--only a,b]`
+ * `npm run bench -- [--rows N] [--reps 3] [--work DIR] [--only id,id]`
+ * (ids: convbill, convbill-2gb, floor-bare, floor-spec, postgres, naive)
  *
  * Generates (once) a seeded synthetic log of N rows as Parquet, then runs
  * every contender on it, each repetition in a fresh process, and prints a
@@ -8,7 +9,7 @@
  * conversations, or the run fails.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,9 @@ import { postgresBinaries } from './postgres.js';
 const AS_OF = '2026-01-01T00:00:00Z';
 
 interface Contender {
+  /** what --only names */
+  id: string;
+  /** the script in contenders.ts */
   name: string;
   label: string;
   args?: Partial<ContenderArgs>;
@@ -28,16 +32,18 @@ interface Contender {
 }
 
 const CONTENDERS: Contender[] = [
-  { name: 'convbill', label: 'convbill build (full, from Parquet)' },
-  { name: 'convbill', label: 'convbill build, --memory-limit 2GB', args: { memoryLimit: '2GB' } },
-  { name: 'floor-bare', label: 'engine floor, bare (counts + detail, no merge)' },
-  { name: 'floor-spec', label: 'engine floor, spec-complete (merge, DuckDB file, Hive exports)' },
+  { id: 'convbill', name: 'convbill', label: 'convbill build (full, from Parquet)' },
+  { id: 'convbill-2gb', name: 'convbill', label: 'convbill build, --memory-limit 2GB', args: { memoryLimit: '2GB' } },
+  { id: 'floor-bare', name: 'floor-bare', label: 'engine floor, bare (counts + detail, no merge)' },
+  { id: 'floor-spec', name: 'floor-spec', label: 'engine floor, spec-complete (merge, DuckDB file, Hive exports)' },
   {
+    id: 'postgres',
     name: 'postgres',
     label: 'PostgreSQL 15 (COPY + same SQL)',
     skip: () => (postgresBinaries() ? undefined : 'PostgreSQL is not installed (apt-get install postgresql-15)'),
   },
   {
+    id: 'naive',
     name: 'naive',
     label: 'naive TypeScript (one Map, one thread)',
     skip: (rows) => (rows > 10_000_000 ? 'only run up to 10M rows' : undefined),
@@ -75,12 +81,14 @@ mkdirSync(join(work, 'data'), { recursive: true });
 const input = join(work, 'data', `rows-${rows}-seed42.parquet`);
 if (!existsSync(input)) {
   process.stderr.write(`generating ${rows} rows into ${input}\n`);
-  await generate(rows, input);
+  // written aside and renamed, so an interrupted run leaves no truncated file
+  await generate(rows, `${input}.partial`);
+  renameSync(`${input}.partial`, input);
 }
 
 const only = values.only?.split(',');
 const results: Record<string, unknown>[] = [];
-for (const contender of CONTENDERS.filter((c) => !only || only.includes(c.name))) {
+for (const contender of CONTENDERS.filter((c) => !only || only.includes(c.id))) {
   const skipped = contender.skip?.(rows);
   if (skipped) {
     process.stderr.write(`skip ${contender.label}: ${skipped}\n`);
@@ -108,7 +116,7 @@ results.push({
 });
 
 const measured = results.filter((r) => r.seconds !== undefined) as { contender: string; seconds: number; maxRssKb: number; conversations: number }[];
-const reference = measured.find((r) => r.contender.startsWith('convbill build (full'));
+const reference = measured.find((r) => r.contender.startsWith('convbill build')) ;
 const totals = new Set(measured.map((r) => r.conversations));
 const lines = [
   `Benchmark: ${rows.toLocaleString('en')} rows, median of ${reps}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,

@@ -146,6 +146,23 @@ describe('cli: build', () => {
     expectOneSentence(asOf.stderr, /--as-of "tomorrow" is not an ISO-8601 instant/);
   });
 
+  it('passes --threads and --memory-limit to DuckDB: a tight limit spills and gives the same facts', async () => {
+    const dir = workspace();
+    const args = ['build', '--input', 'logs.csv', '--as-of', '2024-02-15T00:00:00Z'];
+    expect(convbill(dir, [...args, '--db', 'a.duckdb']).status).toBe(0);
+    const limited = convbill(dir, [...args, '--db', 'b.duckdb', '--threads', '1', '--memory-limit', '64MB']);
+    expect(limited.stderr).toBe('');
+    expect(limited.status).toBe(0);
+    const facts = (db: string) => rows(join(dir, db), `select * exclude (first_activity_at, last_activity_at) from fct_billable_conversations order by all`);
+    expect(await facts('b.duckdb')).toEqual(await facts('a.duckdb'));
+    const badLimit = convbill(dir, [...args, '--memory-limit', 'lots']);
+    expect(badLimit.status).toBe(2);
+    expectOneSentence(badLimit.stderr, /--memory-limit must be a memory size such as "2GB", not "lots"\.$/);
+    const badThreads = convbill(dir, [...args, '--threads', '0']);
+    expect(badThreads.status).toBe(2);
+    expectOneSentence(badThreads.stderr, /--threads must be a whole number of threads, 1 or more, not "0"\.$/);
+  });
+
   it('reads the config file: sources, mapping, per-org rules; flags override it', () => {
     const dir = tempDir();
     writeCsv(dir, 'export.csv', [{ id: 'a', channel: 'wa-1', from: 'x', created: '2024-02-20T00:00:00Z', org_id: 'acme' }]);

@@ -5,8 +5,9 @@
 --          Pairs are counted from the spans' lengths, without expanding them.
 with assigned_pairs as (
     select coalesce(sum(last_cycle_seq - first_cycle_seq + 1), 0) as pairs
-    from int_interaction_cycle_spans
-    where first_cycle_seq <= last_cycle_seq
+    from int_interactions
+    where is_candidate
+        and first_cycle_seq <= last_cycle_seq
 ),
 
 billed_pairs as (

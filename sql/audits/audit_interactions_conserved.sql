@@ -4,13 +4,14 @@
 --          silently dropped). No rows means the audit passes.
 with merged as (
     select count(*) as interactions
-    from stg_interactions
+    from int_interactions
 ),
 
 assigned as (
     select count(*) as interactions
-    from int_interaction_cycle_spans
-    where first_cycle_seq <= last_cycle_seq
+    from int_interactions
+    where is_candidate
+        and first_cycle_seq <= last_cycle_seq
 ),
 
 rejected as (

@@ -9,7 +9,7 @@
 --          which cycle an interaction starting in it counts from
 --          (first_cycle_seq) and which it counts up to when it ends in it
 --          (last_cycle_seq); in a gap these cross (first = last + 1).
---          Days run from the org's earliest candidate interaction to as-of.
+--          Days run from the org's earliest activity to as-of.
 with run as (
     select as_of
     from cfg_run
@@ -27,7 +27,7 @@ cycles as (
         cycle_start,
         cycle_end,
         lead(cycle_start) over (partition by org_id order by cycle_start) as next_cycle_start
-    from dim_billing_cycles
+    from int_billing_cycles
 ),
 
 segments as (

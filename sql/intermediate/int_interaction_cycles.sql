@@ -16,8 +16,9 @@ with accepted_spans as (
         effective_end,
         first_cycle_seq,
         last_cycle_seq
-    from int_interaction_cycle_spans
-    where first_cycle_seq <= last_cycle_seq
+    from int_interactions
+    where is_candidate
+        and first_cycle_seq <= last_cycle_seq
 )
 
 select org_id, integration_id, interaction_key, customer_account_id, started_at, effective_end,

@@ -1,109 +1,25 @@
 -- dim_billing_cycles
 -- grain: one row per billing cycle of an org, (org_id, cycle_start).
 -- purpose: rules §3 — each org's half-open cycles [cycle_start, cycle_end),
---          from the cycle holding its earliest interaction to the cycle
---          holding as-of. Orgs in the calendar file get exactly its cycles;
---          the others follow their anchor-day rule (or the default rule).
---          cycle_seq numbers an org's cycles in time order for the joins.
-with run as (
-    select as_of, default_anchor_day, default_timezone
-    from cfg_run
-),
-
-org_rules as (
-    select
-        int_org_activity_spans.org_id,
-        int_org_activity_spans.earliest_start,
-        coalesce(cfg_cycle_rules.anchor_day, run.default_anchor_day) as anchor_day,
-        coalesce(cfg_cycle_rules.timezone, run.default_timezone) as timezone,
-        run.as_of
-    from int_org_activity_spans
-    cross join run
-    left join cfg_cycle_rules on int_org_activity_spans.org_id = cfg_cycle_rules.org_id
-    where int_org_activity_spans.org_id not in (select org_id from cfg_calendar)
-),
-
--- One month either side of the span, so the cycle holding the earliest
--- interaction and the end of the as-of cycle are always generated.
-rule_months as (
-    select
-        org_id,
-        earliest_start,
-        as_of,
-        anchor_day,
-        timezone,
-        unnest(generate_series(
-            date_trunc('month', timezone(timezone, earliest_start)) - interval 1 month,
-            date_trunc('month', timezone(timezone, as_of)) + interval 1 month,
-            interval 1 month
-        ))::date as month_start
-    from org_rules
-),
-
--- Each start is anchor + n months, clamped to the month's last day: never
--- derived from the previous cycle, which would drift after a short month.
-rule_cycle_starts as (
-    select
-        org_id,
-        earliest_start,
-        as_of,
-        timezone,
-        make_date(year(month_start), month(month_start), least(anchor_day, day(last_day(month_start)))) as local_start_date
-    from rule_months
-),
-
-rule_cycle_instants as (
-    select
-        org_id,
-        earliest_start,
-        as_of,
-        timezone,
-        strftime(local_start_date, '%Y-%m-%d') as cycle_id,
-        local_midnight(local_start_date, timezone) as cycle_start
-    from rule_cycle_starts
-),
-
-rule_cycles as (
-    select
-        org_id,
-        earliest_start,
-        as_of,
-        timezone,
-        cycle_id,
-        cycle_start,
-        lead(cycle_start) over (partition by org_id order by cycle_start) as cycle_end
-    from rule_cycle_instants
-),
-
-calendar_cycles as (
-    select
-        cfg_calendar.org_id,
-        cfg_calendar.cycle_id,
-        cfg_calendar.cycle_start,
-        cfg_calendar.cycle_end,
-        cfg_calendar.timezone
-    from cfg_calendar
-    inner join int_org_activity_spans on cfg_calendar.org_id = int_org_activity_spans.org_id
-    where cfg_calendar.cycle_end > int_org_activity_spans.earliest_start
-        and cfg_calendar.cycle_start <= (select as_of from run)
-),
-
-all_cycles as (
-    select org_id, cycle_id, cycle_start, cycle_end, timezone, 'rule' as cycle_source
-    from rule_cycles
-    where cycle_end > earliest_start
-        and cycle_start <= as_of
-    union all
-    select org_id, cycle_id, cycle_start, cycle_end, timezone, 'calendar' as cycle_source
-    from calendar_cycles
+--          from the cycle holding its earliest billable interaction to the
+--          cycle holding as-of (int_billing_cycles may start earlier, from
+--          rows that turned out not to be billable). cycle_seq orders an org's
+--          cycles; it need not start at 1.
+with billable_starts as (
+    select org_id, min(started_at) as earliest_start
+    from int_interactions
+    where is_candidate
+    group by org_id
 )
 
 select
-    org_id,
-    cycle_id,
-    cycle_start,
-    cycle_end,
-    timezone,
-    cycle_source,
-    row_number() over (partition by org_id order by cycle_start)::integer as cycle_seq
-from all_cycles
+    int_billing_cycles.org_id,
+    int_billing_cycles.cycle_id,
+    int_billing_cycles.cycle_start,
+    int_billing_cycles.cycle_end,
+    int_billing_cycles.timezone,
+    int_billing_cycles.cycle_source,
+    int_billing_cycles.cycle_seq
+from int_billing_cycles
+inner join billable_starts on int_billing_cycles.org_id = billable_starts.org_id
+where int_billing_cycles.cycle_end > billable_starts.earliest_start

@@ -4,17 +4,14 @@
 --          reference wins (an org-specific line before an org-less one), then
 --          what the rows say (the first in alphabetical order when they
 --          disagree), then 'unknown'. Every row naming an integration is
---          evidence of its platform, even a row rejected for another reason:
---          platform is a reporting dimension only and never merges or splits
---          conversations, and reading only these three columns keeps this
---          model from re-running every row check.
+--          evidence (see int_integration_platforms). Platform never merges or
+--          splits conversations.
 with observed as (
     select
         org_id,
         integration_id,
         min(platform) as observed_platform
-    from stg_rows
-    where integration_id is not null
+    from int_integration_platforms
     group by org_id, integration_id
 ),
 

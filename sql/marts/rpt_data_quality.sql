@@ -5,12 +5,12 @@
 --          under, integrations billed as 'unknown', and rows
 --          superseded by a newer version of their file.
 with platform_conflicts as (
-    select count(*) as affected
-    from stg_rows
+    select coalesce(sum(int_integration_platforms.row_count), 0) as affected
+    from int_integration_platforms
     inner join dim_integrations
-        on stg_rows.org_id = dim_integrations.org_id
-        and stg_rows.integration_id = dim_integrations.integration_id
-    where stg_rows.platform <> dim_integrations.platform
+        on int_integration_platforms.org_id = dim_integrations.org_id
+        and int_integration_platforms.integration_id = dim_integrations.integration_id
+    where int_integration_platforms.platform <> dim_integrations.platform
 ),
 
 unknown_platforms as (
