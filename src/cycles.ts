@@ -6,7 +6,7 @@
  */
 import { ConfigError } from './errors.js';
 import { readReferenceFile } from './reference-files.js';
-import type { Warehouse } from './warehouse.js';
+import { type Warehouse, sqlString } from './warehouse.js';
 
 export interface CycleRule {
   anchorDay: number;
@@ -20,21 +20,25 @@ export interface CycleConfig {
   calendar?: string;
 }
 
-export async function assertTimezone(warehouse: Warehouse, timezone: string, where: string): Promise<void> {
-  const known = await warehouse.value<bigint>(`select count(*) from pg_timezone_names() where name = $tz`, { tz: timezone });
-  if (known === 0n) throw new ConfigError(`${where}: unknown IANA timezone "${timezone}".`);
+/** Checks timezone names against DuckDB's own (ICU) list, the one the models use. */
+async function timezoneChecker(warehouse: Warehouse): Promise<(timezone: string, where: string) => void> {
+  const names = new Set((await warehouse.rows<{ name: string }>(`select name from pg_timezone_names()`)).map((row) => row.name));
+  return (timezone, where) => {
+    if (!names.has(timezone)) throw new ConfigError(`${where}: unknown IANA timezone "${timezone}".`);
+  };
 }
 
 export async function loadCycleConfig(warehouse: Warehouse, config: CycleConfig): Promise<void> {
-  await assertTimezone(warehouse, config.defaultRule.timezone, 'Default cycle rule');
+  const assertTimezone = await timezoneChecker(warehouse);
+  assertTimezone(config.defaultRule.timezone, 'Default cycle rule');
   await warehouse.run(`create or replace table cfg_cycle_rules (org_id varchar primary key, anchor_day integer, timezone varchar)`);
-  for (const [org, rule] of Object.entries(config.orgRules)) {
-    if (rule.timezone) await assertTimezone(warehouse, rule.timezone, `Cycle rule of org "${org}"`);
-    await warehouse.run(`insert into cfg_cycle_rules values ($org, $anchor, $tz)`, {
-      org,
-      anchor: rule.anchorDay ?? null,
-      tz: rule.timezone ?? null,
-    });
+  const rules = Object.entries(config.orgRules);
+  for (const [org, rule] of rules) if (rule.timezone) assertTimezone(rule.timezone, `Cycle rule of org "${org}"`);
+  if (rules.length > 0) {
+    const values = rules.map(
+      ([org, rule]) => `(${sqlString(org)}, ${rule.anchorDay ?? 'null'}, ${rule.timezone ? sqlString(rule.timezone) : 'null'})`,
+    );
+    await warehouse.run(`insert into cfg_cycle_rules values ${values.join(', ')}`);
   }
   await warehouse.run(`
     create or replace table cfg_calendar (
