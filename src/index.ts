@@ -10,7 +10,7 @@ export {
 export type { CycleConfig, CycleRule } from './cycles.js';
 export { ConvbillError, ConfigError, RunError } from './errors.js';
 export type { SourceSpec, IngestReport } from './ingest.js';
-export { loadModels, type Model } from './models.js';
+export { loadModels, runAudits, type Model } from './models.js';
 export { query, formatResult, type QueryFormat, type QueryResult } from './query.js';
 export { formatSummary, type BuildSummary } from './summary.js';
 export { Warehouse } from './warehouse.js';

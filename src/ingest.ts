@@ -8,20 +8,16 @@
  * in `<column>_instant` instead: turning them into text only to parse them
  * back would cost more than the rest of staging.
  *
- * Where the rows land: CSV and JSON rows are copied into `raw_loaded_rows`.
- * A Parquet file is already columnar and compressed, so the warehouse keeps
- * a copy of the file itself in its raw store (`<database>.raw/`) and reads
- * it through the `raw_rows` view, with the same projection: copying a file
- * is a small fraction of the cost of re-encoding its rows into the database.
- * `raw_rows` (a view) is the union of both, and all the models read.
  * A file whose content hash is already loaded adds nothing; a changed file at
- * a known path is loaded anew and supersedes the older version's rows.
+ * a known path is loaded anew and supersedes the older version's rows. Where
+ * the rows land is the raw layer's business (raw-layer.ts).
  */
 import { createHash } from 'node:crypto';
 import { constants, copyFileSync, createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CANONICAL_COLUMNS, TIMESTAMP_COLUMNS, type CanonicalColumn, type ColumnMapping } from './columns.js';
 import { ConfigError, RunError, engineMessage } from './errors.js';
+import { createRawLayer, refreshRawRowsView } from './raw-layer.js';
 import { type Warehouse, sqlIdentifier, sqlString } from './warehouse.js';
 
 export interface SourceSpec {
@@ -59,44 +55,6 @@ export function formatOf(file: string): FileFormat | undefined {
   return FORMATS.find(([pattern]) => pattern.test(file))?.[1];
 }
 
-export async function createRawLayer(warehouse: Warehouse): Promise<void> {
-  // Databases from before the raw store kept every row in a table raw_rows.
-  const legacy = await warehouse.value<bigint>(
-    `select count(*) from duckdb_tables() where database_name = current_database() and schema_name = 'main' and table_name = 'raw_rows'`,
-  );
-  if (legacy > 0n) await warehouse.run(`alter table raw_rows rename to raw_loaded_rows`);
-  await warehouse.run(`
-    create table if not exists raw_files (
-        load_id integer primary key,
-        source_file varchar not null,
-        content_hash varchar not null,
-        size_bytes bigint not null,
-        format varchar not null,
-        source_timezone varchar not null,
-        default_row_kind varchar not null,
-        rows_read bigint not null,
-        loaded_at timestamptz not null,
-        superseded_by integer
-    )`);
-  // where a stored Parquet copy is, relative to the database's folder, and
-  // the projection that reads it into raw_rows' columns
-  await warehouse.run(`alter table raw_files add column if not exists stored_file varchar`);
-  await warehouse.run(`alter table raw_files add column if not exists stored_projection varchar`);
-  const columns = CANONICAL_COLUMNS.map((column) => `${column} varchar`).join(', ');
-  const instants = TIMESTAMP_COLUMNS.map((column) => `${column}_instant timestamptz`).join(', ');
-  await warehouse.run(`
-    create table if not exists raw_loaded_rows (
-        load_id integer not null,
-        source_row bigint not null,
-        ${columns},
-        ${instants}
-    )`);
-  // Databases made before the typed-instant columns existed gain them empty.
-  for (const column of TIMESTAMP_COLUMNS) {
-    await warehouse.run(`alter table raw_loaded_rows add column if not exists ${column}_instant timestamptz`);
-  }
-}
-
 /**
  * Loads the sources. `rawStore` is the folder for Parquet copies (beside the
  * database); without one (an in-memory database) Parquet rows are copied in.
@@ -111,32 +69,6 @@ export async function ingest(warehouse: Warehouse, sources: SourceSpec[], rawSto
   }
   await refreshRawRowsView(warehouse, rawStore);
   return report;
-}
-
-/** The folder of stored Parquet copies of a database file. */
-export function rawStoreOf(db: string): string | undefined {
-  return db === ':memory:' ? undefined : `${resolve(db)}.raw`;
-}
-
-/**
- * (Re)creates the raw_rows view over the loaded rows and the stored Parquet
- * copies, with the copies' paths as they are now.
- */
-export async function refreshRawRowsView(warehouse: Warehouse, rawStore: string | undefined): Promise<void> {
-  const stored = await warehouse.rows<{ load_id: number; stored_file: string; stored_projection: string }>(
-    `select load_id, stored_file, stored_projection from raw_files where stored_file is not null order by load_id`,
-  );
-  const columns = ['load_id', 'source_row', ...CANONICAL_COLUMNS, ...TIMESTAMP_COLUMNS.map((column) => `${column}_instant`)];
-  const parts = [`select ${columns.join(', ')} from raw_loaded_rows`];
-  for (const load of stored) {
-    if (!rawStore) throw new RunError(`Load ${load.load_id} is a stored Parquet copy, which an in-memory database cannot read.`);
-    const path = join(dirname(rawStore), load.stored_file);
-    if (!existsSync(path)) {
-      throw new RunError(`The stored copy of load ${load.load_id} (${path}) is missing; restore it beside the database or rebuild from the sources.`);
-    }
-    parts.push(`select ${load.stored_projection} from read_parquet(${sqlString(path)}, file_row_number = true)`);
-  }
-  await warehouse.run(`create or replace view raw_rows as\n${parts.join('\nunion all\n')}`);
 }
 
 /** A path, directory or glob to the data files it names, in a stable order. */
