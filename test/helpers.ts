@@ -9,6 +9,7 @@ import type { CycleConfig } from '../src/cycles.js';
 import type { SourceSpec } from '../src/ingest.js';
 import { query } from '../src/query.js';
 import type { PlainValue } from '../src/values.js';
+import { Warehouse } from '../src/warehouse.js';
 
 const made: string[] = [];
 afterAll(() => {
@@ -41,6 +42,18 @@ export function writeCsv(dir: string, name: string, rows: InputRow[], columns?: 
 export function writeNdjson(dir: string, name: string, rows: InputRow[]): string {
   const path = join(dir, name);
   writeFileSync(path, rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
+  return path;
+}
+
+/** Writes the result of a DuckDB query as a Parquet file, types and all. */
+export async function writeParquet(dir: string, name: string, select: string): Promise<string> {
+  const path = join(dir, name);
+  const scratch = await Warehouse.open(':memory:');
+  try {
+    await scratch.run(`copy (${select}) to '${path}' (format parquet)`);
+  } finally {
+    scratch.close();
+  }
   return path;
 }
 

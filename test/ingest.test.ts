@@ -8,8 +8,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/errors.js';
-import { Warehouse } from '../src/warehouse.js';
-import { buildFacts, tempDir, writeCsv, writeNdjson, type InputRow } from './helpers.js';
+import { buildFacts, tempDir, writeCsv, writeNdjson, writeParquet, type InputRow } from './helpers.js';
 
 const base: InputRow = {
   interaction_id: 'i-1',
@@ -38,14 +37,12 @@ describe('ingest: formats', () => {
     writeFileSync(join(dir, 'e.json'), JSON.stringify(rows(5)));
     writeFileSync(join(dir, 'f.json'), JSON.stringify(rows(6)));
     execFileSync('gzip', [join(dir, 'f.json')]);
-    const parquet = join(dir, 'g.parquet');
-    const scratch = await Warehouse.open(':memory:');
-    await scratch.run(
-      `copy (select 'i-7' as interaction_id, 'wa-1' as integration_id, 'cust-7' as customer_account_id,
-                    timestamptz '2024-01-10 09:00:00+00' as started_at, null::timestamptz as ended_at)
-       to '${parquet}' (format parquet)`,
+    const parquet = await writeParquet(
+      dir,
+      'g.parquet',
+      `select 'i-7' as interaction_id, 'wa-1' as integration_id, 'cust-7' as customer_account_id,
+              timestamptz '2024-01-10 09:00:00+00' as started_at, null::timestamptz as ended_at`,
     );
-    scratch.close();
     const facts = await buildFacts({
       dir,
       inputs: [csv, join(dir, 'b.csv.gz'), ndjson, jsonl, join(dir, 'e.json'), join(dir, 'f.json.gz'), parquet],
@@ -90,14 +87,13 @@ describe('ingest: formats', () => {
 describe('ingest: the raw store', () => {
   it('keeps a copy of each Parquet file beside the database: facts rebuild after the source is gone', async () => {
     const dir = tempDir();
-    const parquet = join(dir, 'events.parquet');
-    const scratch = await Warehouse.open(':memory:');
-    await scratch.run(
-      `copy (select 'i-' || range as interaction_id, 'wa-1' as integration_id, 'cust-' || (range % 7) as customer_account_id,
-                    timestamptz '2024-01-10 09:00:00+00' + to_hours(range) as started_at, null::timestamptz as ended_at
-             from range(100)) to '${parquet}' (format parquet)`,
+    const parquet = await writeParquet(
+      dir,
+      'events.parquet',
+      `select 'i-' || range as interaction_id, 'wa-1' as integration_id, 'cust-' || (range % 7) as customer_account_id,
+              timestamptz '2024-01-10 09:00:00+00' + to_hours(range) as started_at, null::timestamptz as ended_at
+       from range(100)`,
     );
-    scratch.close();
     const first = await buildFacts({ dir, inputs: [parquet], asOf: '2024-02-10T00:00:00Z' });
     const facts = await first.rows(`select cycle_id, customer_account_id, interaction_count from fct_billable_conversations order by all`);
     expect(facts).toHaveLength(14);
@@ -109,10 +105,11 @@ describe('ingest: the raw store', () => {
 
   it('a missing stored copy fails the build with one sentence naming it', async () => {
     const dir = tempDir();
-    const parquet = join(dir, 'events.parquet');
-    const scratch = await Warehouse.open(':memory:');
-    await scratch.run(`copy (select 'i' as interaction_id, 'wa' as integration_id, 'c' as customer_account_id, '2024-01-10T00:00:00Z' as started_at) to '${parquet}' (format parquet)`);
-    scratch.close();
+    const parquet = await writeParquet(
+      dir,
+      'events.parquet',
+      `select 'i' as interaction_id, 'wa' as integration_id, 'c' as customer_account_id, '2024-01-10T00:00:00Z' as started_at`,
+    );
     await buildFacts({ dir, inputs: [parquet] });
     rmSync(join(dir, 'convbill.duckdb.raw'), { recursive: true });
     await expect(buildFacts({ dir })).rejects.toThrow(/^The stored copy of load 1 \(.*load-000001\.parquet\) is missing; restore it beside the database or rebuild from the sources\.$/);
