@@ -24,7 +24,7 @@ export const EXPORTED_TABLES: Record<string, string[]> = {
   ],
 };
 
-export function versionsDirectory(parquetDir: string): string {
+function versionsDirectory(parquetDir: string): string {
   const target = resolve(parquetDir);
   return join(dirname(target), `.${basename(target)}.versions`);
 }

@@ -79,14 +79,6 @@ export class Warehouse {
     return (row ? Object.values(row)[0] : undefined) as T;
   }
 
-  async tableExists(name: string): Promise<boolean> {
-    const count = await this.value<bigint>(
-      `select count(*) from duckdb_tables() where schema_name = 'main' and table_name = $name`,
-      { name },
-    );
-    return count > 0n;
-  }
-
   /** Runs `work` in one transaction: all of it lands, or none of it. */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     await this.run('begin transaction');
