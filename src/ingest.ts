@@ -140,11 +140,7 @@ async function loadFile(warehouse: Warehouse, file: string, source: SourceSpec, 
     }
     const defaultRowKind = read?.defaultRowKind ?? 'interaction';
     const older = await warehouse.rows<{ load_id: number }>(
-      `select load_id from raw_files where source_file = $file and superseded_by is null`,
-      { file },
-    );
-    await warehouse.run(
-      `update raw_files set superseded_by = ${loadId} where source_file = $file and superseded_by is null`,
+      `update raw_files set superseded_by = ${loadId} where source_file = $file and superseded_by is null returning load_id`,
       { file },
     );
     await warehouse.run(

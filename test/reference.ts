@@ -21,26 +21,24 @@ export interface RefInput {
   orgRules: Record<string, Partial<RefRule>>;
 }
 
-export interface RefConversation {
+/** What a conversation and a count row share: the org, cycle and integration. */
+interface RefCycleIntegration {
   org_id: string;
   cycle_id: string;
   cycle_start: string;
   cycle_end: string;
   integration_id: string;
   platform: string;
+}
+
+export interface RefConversation extends RefCycleIntegration {
   customer_account_id: string;
   interaction_count: number;
   first_activity_at: string;
   last_activity_at: string;
 }
 
-export interface RefCount {
-  org_id: string;
-  cycle_id: string;
-  cycle_start: string;
-  cycle_end: string;
-  integration_id: string;
-  platform: string;
+export interface RefCount extends RefCycleIntegration {
   conversations: number;
 }
 
