@@ -1,6 +1,9 @@
 /**
- * `build`: load new input, configure cycles and integrations, run the SQL
- * models in one transaction, check the row identity, export Parquet.
+ * `build`: load new input, plan the build (incremental or full refresh), run
+ * the SQL models and the audits in one transaction, then publish: the Parquet
+ * exports and the read-only copy, each swapped in by a rename. A run that
+ * fails, or is killed, at any point before a swap leaves the previous facts,
+ * exports and copy as they were.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -8,44 +11,71 @@ import type { BuildOptions } from './config.js';
 import { loadCycleConfig } from './cycles.js';
 import { ConfigError, RunError } from './errors.js';
 import { exportParquet } from './exports.js';
+import { type BuildPlan, createStateTable, planBuild, saveState } from './increments.js';
 import { type IngestReport, ingest } from './ingest.js';
-import { createRawLayer, rawStoreOf } from './raw-layer.js';
 import { loadIntegrations } from './integrations.js';
-import { type ModelTiming, installMacros, runAudits, runModels } from './models.js';
+import { RunLog } from './log.js';
+import { type AuditFailure, ModelError, type ModelTiming, installMacros, runAudits, runModels } from './models.js';
+import { publish, publishedPathOf } from './publish.js';
+import { createRawLayer, createScopeView, rawStoreOf } from './raw-layer.js';
+import { type RunResults, finishRun, modelResults, recordPartitions, startRun, writeRunResults } from './runs.js';
 import { type BuildSummary, readSummary } from './summary.js';
 import { isoFromMicros } from './values.js';
 import { Warehouse } from './warehouse.js';
 
 export interface BuildResult {
   db: string;
+  publishedDb: string;
   parquetDir: string;
   asOf: string;
+  runId: number;
+  plan: { fullRefresh: boolean; reason: string; loadsStaged: number; rowsStaged: number; partitionsRebuilt: number };
   ingest: IngestReport;
   /** seconds per phase (ingest, models, audits, export, summary) and per model */
   timings: ModelTiming[];
   summary: BuildSummary;
+  runResults?: string;
 }
 
-export async function build(options: BuildOptions): Promise<BuildResult> {
-  const buildStarted = performance.now();
+/** Opens the working database with the session settings a build needs. */
+export async function openWorking(options: Pick<BuildOptions, 'db' | 'threads' | 'memoryLimit'>): Promise<Warehouse> {
   if (options.db !== ':memory:') mkdirSync(dirname(options.db), { recursive: true });
   const warehouse = await Warehouse.open(options.db, {
     threads: options.threads,
     memoryLimit: options.memoryLimit,
     tempDirectory: options.db === ':memory:' ? undefined : `${options.db}.tmp`,
   });
+  await installMacros(warehouse);
+  await createRawLayer(warehouse);
+  await createStateTable(warehouse);
+  return warehouse;
+}
+
+export async function build(options: BuildOptions, log: RunLog = RunLog.silent()): Promise<BuildResult> {
+  const buildStarted = performance.now();
+  const publishedDb = options.publishedDb ?? publishedPathOf(options.db);
+  const warehouse = await openWorking(options);
+  const timings: ModelTiming[] = [];
+  const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    log.setStep(name.replace(/^phase: /, ''));
+    const result = await work();
+    timings.push({ name, seconds: (performance.now() - started) / 1000 });
+    return result;
+  };
+  log.startProgress(() => warehouse.progress());
+  let runId: number | undefined;
+  let planned: BuildPlan | undefined;
+  let asOf: string | undefined;
+  let report: IngestReport | undefined;
+  const startedAt = new Date().toISOString();
   try {
-    await installMacros(warehouse);
-    const asOf = await resolveAsOf(warehouse, options.asOf);
-    await createRawLayer(warehouse);
-    const timings: ModelTiming[] = [{ name: 'phase: setup', seconds: (performance.now() - buildStarted) / 1000 }];
-    const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
-      const started = performance.now();
-      const result = await work();
-      timings.push({ name, seconds: (performance.now() - started) / 1000 });
-      return result;
-    };
-    const report = await timed('phase: ingest', () => ingest(warehouse, options.sources, rawStoreOf(options.db)));
+    runId = await startRun(warehouse, 'build', options.commandLine ?? 'build');
+    log.event('run_started', { run_id: runId, command: 'build', db: options.db });
+    asOf = await resolveAsOf(warehouse, options.asOf);
+    timings.push({ name: 'phase: setup', seconds: (performance.now() - buildStarted) / 1000 });
+    report = await timed('phase: ingest', () => ingest(warehouse, options.sources, rawStoreOf(options.db)));
+    for (const file of report.files) log.event('file', { file: file.file, status: file.status, load_id: file.loadId, rows: file.rows });
     const loadedFiles = await warehouse.value<bigint>(`select count(*) from raw_files`);
     if (loadedFiles === 0n) {
       throw new ConfigError('No input: pass --input PATH or list "sources" in convbill.json.');
@@ -53,30 +83,142 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     // Past ingest (whose CSV row numbers rely on it), nothing needs row order;
     // letting DuckDB drop it saves memory and time in models and exports.
     await warehouse.run('set preserve_insertion_order = false');
-    await timed('phase: models, audits and commit', () =>
-      warehouse.transaction(async () => {
-        await timed('phase: configuration', async () => {
-          await loadCycleConfig(warehouse, options.cycles);
-          await loadIntegrations(warehouse, options.integrations);
-          await warehouse.run(
-            `create or replace table cfg_run as
-             select $as_of::timestamptz as as_of, $anchor::integer as default_anchor_day,
-                    $tz::varchar as default_timezone, now() as built_at`,
-            { as_of: asOf, anchor: options.cycles.defaultRule.anchorDay, tz: options.cycles.defaultRule.timezone },
-          );
-        });
-        timings.push(...(await timed('phase: models', () => runModels(warehouse))));
-        await timed('phase: audits', () => assertAudits(warehouse));
-      }),
+    const previousRunId = await warehouse.value<number | null>(`select max(run_id) from convbill_state`);
+    const run = { runId, asOf };
+    planned = await timed('phase: models, audits and commit', async () => {
+      try {
+        return await modelsInTransaction(warehouse, options, run, false, timings, log);
+      } catch (error) {
+        // An incremental build that met a row no stored table holds (a late
+        // row turning a billable interaction into a conflict) starts over.
+        if (!(error instanceof NeedsFullRefresh)) throw error;
+        log.event('full_refresh', { run_id: runId, reason: error.message });
+        return modelsInTransaction(warehouse, options, run, true, timings, log, error.message);
+      }
+    });
+    const plan = planned;
+    const publishFrom = plan.fullRefresh ? null : previousRunId;
+    const parquetDir = await timed('phase: parquet export', () =>
+      exportParquet(warehouse, options.parquetDir, { runId: run.runId, previousRunId: publishFrom }),
     );
-    const parquetDir = await timed('phase: parquet export', () => exportParquet(warehouse, options.parquetDir));
     const summary = await timed('phase: summary', () => readSummary(warehouse));
+    const rowsStaged = Number(await warehouse.value<bigint>(`select count(*) from stg_rows`));
+    await finishRun(warehouse, runId, {
+      status: 'success',
+      asOf,
+      fullRefresh: plan.fullRefresh,
+      refreshReason: plan.reason,
+      filesLoaded: report.files.filter((file) => file.status === 'loaded').length,
+      rowsStaged,
+      durationSeconds: (performance.now() - buildStarted) / 1000,
+    });
+    if (options.db !== ':memory:') await timed('phase: publish', () => publish(warehouse, publishedDb, run.runId, publishFrom));
     // Closing checkpoints the database file: part of the build's cost.
     await timed('phase: checkpoint', () => warehouse.run('checkpoint'));
-    return { db: options.db, parquetDir, asOf, ingest: report, timings, summary };
+    const partitionsRebuilt = Number(
+      await warehouse.value<bigint>(`select count(*) from convbill_run_partitions where run_id = $run_id`, { run_id: runId }),
+    );
+    const runResults = writeRunResults(options.db, resultsOf(runId, options, startedAt, buildStarted, 'success', null, asOf, plan, timings));
+    log.event('run_finished', {
+      run_id: runId,
+      status: 'success',
+      full_refresh: plan.fullRefresh,
+      refresh_reason: plan.reason,
+      partitions_rebuilt: partitionsRebuilt,
+      seconds: (performance.now() - buildStarted) / 1000,
+    });
+    return {
+      db: options.db,
+      publishedDb,
+      parquetDir,
+      asOf,
+      runId,
+      plan: {
+        fullRefresh: plan.fullRefresh,
+        reason: plan.reason,
+        loadsStaged: plan.scopeLoads.length,
+        rowsStaged,
+        partitionsRebuilt,
+      },
+      ingest: report,
+      timings,
+      summary,
+      runResults,
+    };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof ModelError) timings.push(...error.timings.filter((timing) => !timings.includes(timing)));
+    if (runId !== undefined) {
+      await finishRun(warehouse, runId, { status: 'failed', error: message, asOf, durationSeconds: (performance.now() - buildStarted) / 1000 }).catch(
+        () => undefined,
+      );
+      writeRunResults(options.db, resultsOf(runId, options, startedAt, buildStarted, 'failed', message, asOf ?? null, planned, timings));
+    }
+    log.event('run_finished', { run_id: runId, status: 'failed', error: message });
+    throw error;
   } finally {
+    log.stopProgress();
     warehouse.close();
   }
+}
+
+class NeedsFullRefresh extends Error {}
+
+async function modelsInTransaction(
+  warehouse: Warehouse,
+  options: BuildOptions,
+  run: { runId: number; asOf: string },
+  forceFullRefresh: boolean,
+  timings: ModelTiming[],
+  log: RunLog,
+  forcedReason?: string,
+): Promise<BuildPlan> {
+  return warehouse.transaction(async () => {
+    const started = performance.now();
+    await loadCycleConfig(warehouse, options.cycles);
+    await loadIntegrations(warehouse, options.integrations);
+    const plan = await planBuild(warehouse, {
+      asOf: run.asOf,
+      forceFullRefresh: forceFullRefresh || Boolean(options.fullRefresh),
+      cycles: options.cycles,
+    });
+    if (forcedReason) plan.reason = forcedReason;
+    log.event('plan', { run_id: run.runId, full_refresh: plan.fullRefresh, reason: plan.reason, loads: plan.scopeLoads.length });
+    await createScopeView(warehouse, rawStoreOf(options.db), plan.scopeLoads);
+    await warehouse.run(
+      `create or replace table cfg_run as
+       select $as_of::timestamptz as as_of,
+              make_timestamp($previous::bigint)::timestamptz as previous_as_of,
+              $full_refresh::boolean as full_refresh,
+              $anchor::integer as default_anchor_day, $tz::varchar as default_timezone, now() as built_at`,
+      {
+        as_of: run.asOf,
+        previous: plan.previousAsOf,
+        full_refresh: plan.fullRefresh,
+        anchor: options.cycles.defaultRule.anchorDay,
+        tz: options.cycles.defaultRule.timezone,
+      },
+    );
+    timings.push({ name: 'phase: configuration', seconds: (performance.now() - started) / 1000 });
+    const modelsStarted = performance.now();
+    const modelTimings = await runModels(warehouse, { fullRefresh: plan.fullRefresh, onModel: (name) => log.setStep(`model ${name}`) });
+    for (const timing of modelTimings) log.event('model', { run_id: run.runId, model: timing.name, seconds: timing.seconds, rows: timing.rows ?? null });
+    timings.push({ name: 'phase: models', seconds: (performance.now() - modelsStarted) / 1000 }, ...modelTimings);
+    const auditsStarted = performance.now();
+    log.setStep('audits');
+    await warehouse.run(`create or replace temp view audit_cycles as select org_id, cycle_start from int_dirty_cycles`);
+    const failures = await runAudits(warehouse);
+    for (const timing of failures) log.event('audit_failed', { run_id: run.runId, audit: timing.name });
+    timings.push({ name: 'phase: audits', seconds: (performance.now() - auditsStarted) / 1000 });
+    if (!plan.fullRefresh && failures.length === 1 && failures[0]?.name === 'audit_rejected_rows_complete') {
+      throw new NeedsFullRefresh('a late row made an interaction of earlier loads a conflict, whose rows only a full refresh rereads');
+    }
+    assertAudits(failures);
+    await assertRejectRate(warehouse, options.maxRejectRate);
+    await recordPartitions(warehouse, run.runId);
+    await saveState(warehouse, run.runId, plan, run.asOf);
+    return plan;
+  });
 }
 
 /** --as-of as an ISO-8601 UTC string; read like an input timestamp in UTC. */
@@ -90,11 +232,56 @@ async function resolveAsOf(warehouse: Warehouse, asOf: string | undefined): Prom
   return isoFromMicros(parsed, 'Z');
 }
 
-/** Invariants that would mean a silently dropped row fail the run, before anything is committed. */
-async function assertAudits(warehouse: Warehouse): Promise<void> {
-  const [failure] = await runAudits(warehouse);
+/** A failing audit fails the run before anything is committed or published. */
+export function assertAudits(failures: AuditFailure[]): void {
+  const [failure] = failures;
   if (failure) {
     const first = JSON.stringify(failure.rows[0], (_, value) => (typeof value === 'bigint' ? Number(value) : value));
-    throw new RunError(`Audit ${failure.name} failed (${failure.file}); first offending row: ${first}.`);
+    const others = failures.length > 1 ? ` (and ${failures.length - 1} other audit(s): ${failures.slice(1).map((f) => f.name).join(', ')})` : '';
+    throw new RunError(`Audit ${failure.name} failed (${failure.file}); first offending row: ${first}${others}.`);
   }
+}
+
+/** --max-reject-rate: the share of this build's staged rows that may be rejected. */
+async function assertRejectRate(warehouse: Warehouse, maxRate: number | undefined): Promise<void> {
+  if (maxRate === undefined) return;
+  const [counts] = await warehouse.rows<{ staged: bigint; rejected: bigint }>(
+    `select (select count(*) from stg_rows) as staged,
+            (select count(*) from rejected_interactions semi join cfg_scope_loads using (load_id)) as rejected`,
+  );
+  const staged = Number(counts?.staged ?? 0n);
+  const rejected = Number(counts?.rejected ?? 0n);
+  if (staged > 0 && rejected / staged > maxRate) {
+    throw new RunError(
+      `${rejected} of the ${staged} rows this build read were rejected (${((100 * rejected) / staged).toFixed(2)}%), ` +
+        `more than --max-reject-rate ${maxRate}; nothing was published (see "convbill query" on rejected_interactions after a build without the limit).`,
+    );
+  }
+}
+
+function resultsOf(
+  runId: number,
+  options: BuildOptions,
+  startedAt: string,
+  started: number,
+  status: 'success' | 'failed',
+  error: string | null,
+  asOf: string | null,
+  plan: BuildPlan | undefined,
+  timings: ModelTiming[],
+): RunResults {
+  return {
+    run_id: runId,
+    command: 'build',
+    command_line: options.commandLine ?? 'build',
+    status,
+    error,
+    started_at: startedAt,
+    finished_at: new Date().toISOString(),
+    elapsed_seconds: (performance.now() - started) / 1000,
+    as_of: asOf,
+    full_refresh: plan?.fullRefresh ?? null,
+    refresh_reason: plan?.reason ?? null,
+    results: modelResults(timings),
+  };
 }

@@ -11,6 +11,7 @@ import { type ColumnMapping, isCanonicalColumn, CANONICAL_COLUMNS } from './colu
 import type { CycleConfig, CycleRule } from './cycles.js';
 import { ConfigError } from './errors.js';
 import type { SourceSpec } from './ingest.js';
+import { publishedPathOf } from './publish.js';
 
 export const DEFAULT_CONFIG_FILE = 'convbill.json';
 export const DEFAULT_DB = 'convbill.duckdb';
@@ -28,6 +29,14 @@ export interface BuildOptions {
   /** passed to DuckDB: worker threads and memory limit (work past it spills to disk) */
   threads?: number;
   memoryLimit?: string;
+  /** the read-only copy of the marts each successful build publishes; default: `<db name>_published.duckdb` */
+  publishedDb?: string;
+  /** rebuild everything instead of only what new data touches */
+  fullRefresh?: boolean;
+  /** fail the build when more than this share (0-1) of the rows it reads are rejected */
+  maxRejectRate?: number;
+  /** recorded in the run history */
+  commandLine?: string;
 }
 
 /** What the command line can say; every field optional. */
@@ -42,6 +51,8 @@ export interface BuildFlags {
   config?: string;
   threads?: string;
   memoryLimit?: string;
+  fullRefresh?: boolean;
+  maxRejectRate?: string;
 }
 
 interface SourceEntry {
@@ -64,6 +75,8 @@ export interface ConfigFile {
   as_of?: string;
   threads?: number;
   memory_limit?: string;
+  published_db?: string;
+  max_reject_rate?: number;
 }
 
 type Check = (value: unknown, key: string) => void;
@@ -127,6 +140,10 @@ const fileShape = object({
     if (!Number.isInteger(value) || (value as number) < 1) fail(key, 'a whole number of threads, 1 or more');
   },
   memory_limit: memoryLimit,
+  published_db: text,
+  max_reject_rate: (value, key) => {
+    if (typeof value !== 'number' || !(value >= 0 && value <= 1)) fail(key, 'a share of rows from 0 to 1, e.g. 0.05');
+  },
 });
 
 export function readConfigFile(path: string): ConfigFile {
@@ -200,9 +217,19 @@ export function resolveBuildOptions(flags: BuildFlags): BuildOptions {
   if (flags.threads !== undefined && !/^\s*[1-9]\d*\s*$/.test(flags.threads)) {
     throw new ConfigError(`Option --threads must be a whole number of threads, 1 or more, not "${flags.threads}".`);
   }
+  let maxRejectRate = file.max_reject_rate;
+  if (flags.maxRejectRate !== undefined) {
+    maxRejectRate = Number(flags.maxRejectRate);
+    if (flags.maxRejectRate.trim() === '' || !(maxRejectRate >= 0 && maxRejectRate <= 1)) {
+      throw new ConfigError(`Option --max-reject-rate must be a share of rows from 0 to 1 (e.g. 0.05), not "${flags.maxRejectRate}".`);
+    }
+  }
   const db = flags.db ?? fromFile(file.db) ?? DEFAULT_DB;
   return {
     db,
+    publishedDb: (flags.db === undefined ? fromFile(file.published_db) : undefined) ?? publishedPathOf(db),
+    fullRefresh: flags.fullRefresh,
+    maxRejectRate,
     parquetDir: fromFile(file.parquet_dir) ?? defaultParquetDir(db),
     sources,
     integrations: flags.integrations ?? fromFile(file.integrations),

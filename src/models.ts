@@ -12,24 +12,40 @@ import { RunError, engineMessage } from './errors.js';
 import type { Warehouse } from './warehouse.js';
 
 /**
- * table: persisted in the database (the marts); temp: lives for one build,
- * in memory or spilled, never written to the file (staging and intermediate
- * steps: writing them would cost more than computing them); view: computed
- * where it is read, kept in the database unless it reads a temp model.
+ * table: persisted in the database, rebuilt whole by every build (the small
+ * marts); temp: lives for one build, in memory or spilled, never written to
+ * the file; view: computed where it is read, kept in the database unless it
+ * reads a temp model; incremental: a persisted table kept from build to
+ * build, in which each build replaces the rows of the keys it touched
+ * (dbt's delete+insert strategy), see runIncremental.
  */
-export type Materialization = 'table' | 'temp' | 'view';
+export type Materialization = 'table' | 'temp' | 'view' | 'incremental';
 
 export interface Model {
   name: string;
   file: string;
   materialized: Materialization;
+  /** the select that computes the model (for incremental: its new rows) */
   sql: string;
   dependsOn: string[];
+  /** incremental only: `create table if not exists`, the table's contract */
+  ddl?: string;
+  /** incremental only: the columns whose values the new rows replace */
+  uniqueKey?: string[];
+  /** incremental only: the relation listing the keys to replace (default: the new rows) */
+  replaces?: string;
+  /** persisted models whose state before this build the model reads: it runs before them */
+  readsPrevious: string[];
+  /** every relation the SQL reads, models or not */
+  reads: string[];
 }
 
 export interface ModelTiming {
   name: string;
   seconds: number;
+  /** rows the model wrote (tables), when known */
+  rows?: number;
+  status?: 'success' | 'error';
 }
 
 /** The package's `sql/` folder, from src/ (tests) or dist/src/ (installed). */
@@ -62,19 +78,60 @@ function codeOnly(sql: string): string {
   return sql.replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/'(?:[^']|'')*'/g, "''");
 }
 
+function headerList(sql: string, key: string): string[] {
+  const line = new RegExp(`^--\\s*${key}:\\s*(.+)$`, 'm').exec(sql)?.[1];
+  return line ? line.split(',').map((item) => item.trim().toLowerCase()).filter(Boolean) : [];
+}
+
 export function loadModels(root = sqlDirectory()): Model[] {
   const files = sqlFiles(root).filter((file) => !/^(macros|audits)\b/.test(relative(root, file)));
   const names = new Set(files.map((file) => basename(file, '.sql')));
   const models = files.map((file): Model => {
-    const sql = readFileSync(file, 'utf8');
+    const text = readFileSync(file, 'utf8');
     const name = basename(file, '.sql');
-    const materialized = (/^--\s*materialized:\s*(table|temp|view)\b/m.exec(sql)?.[1] ?? 'table') as Materialization;
+    const materialized = (/^--\s*materialized:\s*(table|temp|view|incremental)\b/m.exec(text)?.[1] ?? 'table') as Materialization;
+    let ddl: string | undefined;
+    let sql = text;
+    if (materialized === 'incremental') {
+      const contract = /^create table if not exists\s+([a-z_][a-z0-9_]*)\s*\([\s\S]*?\);\s*$/im.exec(text);
+      if (!contract || contract[1]?.toLowerCase() !== name) {
+        throw new RunError(`Incremental model ${name} (${file}) must declare its table: "create table if not exists ${name} (...);".`);
+      }
+      ddl = contract[0].trim().replace(/;$/, '');
+      sql = text.slice(0, contract.index) + text.slice(contract.index + contract[0].length);
+    }
+    const readsPrevious = headerList(text, 'reads_previous');
     const referenced = [...codeOnly(sql).matchAll(/\b(?:from|join)\s+([a-z_][a-z0-9_]*)/gi)].map((match) =>
-      (match[1] as string).toLowerCase(),
+      // X_delta is the rows incremental model X wrote in this build
+      (match[1] as string).toLowerCase().replace(/_delta$/, (suffix, offset, whole) => (names.has(whole.slice(0, offset)) ? '' : suffix)),
     );
-    const dependsOn = [...new Set(referenced)].filter((ref) => ref !== name && names.has(ref)).sort();
-    return { name, file, materialized, sql: sql.trim().replace(/;\s*$/, ''), dependsOn };
+    const dependsOn = [...new Set(referenced)]
+      .filter((ref) => ref !== name && names.has(ref) && !readsPrevious.includes(ref))
+      .sort();
+    const uniqueKey = headerList(text, 'unique_key');
+    if (materialized === 'incremental' && uniqueKey.length === 0) {
+      throw new RunError(`Incremental model ${name} (${file}) needs a "-- unique_key:" header.`);
+    }
+    return {
+      name,
+      file,
+      materialized,
+      sql: sql.trim().replace(/;\s*$/, ''),
+      dependsOn,
+      ddl,
+      uniqueKey: materialized === 'incremental' ? uniqueKey : undefined,
+      replaces: headerList(text, 'replaces')[0],
+      readsPrevious,
+      reads: [...new Set(referenced)].sort(),
+    };
   });
+  // A model reading another's previous state must run before it.
+  for (const model of models) {
+    for (const target of model.readsPrevious) {
+      const later = models.find((candidate) => candidate.name === target);
+      if (later && !later.dependsOn.includes(model.name)) later.dependsOn.push(model.name);
+    }
+  }
   return orderByDependencies(models);
 }
 
@@ -101,26 +158,111 @@ export async function installMacros(warehouse: Warehouse, root = sqlDirectory())
   for (const file of sqlFiles(join(root, 'macros'))) await warehouse.run(readFileSync(file, 'utf8'));
 }
 
-export async function runModels(warehouse: Warehouse, models = loadModels()): Promise<ModelTiming[]> {
+export interface RunModelsOptions {
+  /** rebuild every incremental table from empty instead of updating it */
+  fullRefresh: boolean;
+  /** told the name of each model as it starts (progress display) */
+  onModel?: (name: string) => void;
+}
+
+export async function runModels(
+  warehouse: Warehouse,
+  options: RunModelsOptions,
+  models = loadModels(),
+): Promise<ModelTiming[]> {
+  // Every incremental table exists before any model runs: models read their
+  // own previous state, and others' (reads_previous).
+  for (const model of models.filter((candidate) => candidate.materialized === 'incremental')) {
+    if (options.fullRefresh) await dropRelation(warehouse, model.name);
+    await warehouse.run(model.ddl as string);
+  }
   const timings: ModelTiming[] = [];
-  const transient = new Set<string>();
+  // relations that live for this session only: the build's own temp tables and views
+  const transient = new Set(
+    (
+      await warehouse.rows<{ name: string }>(
+        `select table_name as name from duckdb_tables() where temporary
+         union all select view_name from duckdb_views() where temporary`,
+      )
+    ).map((row) => row.name),
+  );
   for (const model of models) {
     // A view over a temp table would outlive it in the file and then fail.
-    const readsTransient = model.dependsOn.some((dependency) => transient.has(dependency));
+    const readsTransient = model.reads.some((relation) => transient.has(relation));
     if (model.materialized === 'temp' || (model.materialized === 'view' && readsTransient)) transient.add(model.name);
+    options.onModel?.(model.name);
     const started = performance.now();
+    let rows: number | undefined;
     try {
-      await dropRelation(warehouse, model.name);
-      const kind = model.materialized === 'temp'
-        ? 'or replace temp table'
-        : model.materialized === 'view' && transient.has(model.name) ? 'or replace temp view' : model.materialized;
-      await warehouse.run(`create ${kind} ${model.name} as\n${model.sql}`);
+      if (model.materialized === 'incremental') {
+        rows = await runIncremental(warehouse, model, options.fullRefresh);
+        transient.add(`${model.name}_delta`);
+      } else {
+        await dropRelation(warehouse, model.name);
+        const kind = model.materialized === 'temp'
+          ? 'or replace temp table'
+          : model.materialized === 'view' && transient.has(model.name) ? 'or replace temp view' : model.materialized;
+        const statement = `create ${kind} ${model.name} as\n${model.sql}`;
+        if (model.materialized === 'view') await warehouse.run(statement);
+        else rows = await written(warehouse, statement);
+      }
     } catch (error) {
-      throw new RunError(`Model ${model.name} (${model.file}) failed: ${engineMessage(error)}.`, { cause: error });
+      timings.push({ name: model.name, seconds: (performance.now() - started) / 1000, status: 'error' });
+      throw new ModelError(`Model ${model.name} (${model.file}) failed: ${engineMessage(error)}.`, timings, { cause: error });
     }
-    timings.push({ name: model.name, seconds: (performance.now() - started) / 1000 });
+    timings.push({ name: model.name, seconds: (performance.now() - started) / 1000, rows, status: 'success' });
   }
   return timings;
+}
+
+/** A failed model, with the timings of the models run up to it (for run_results.json). */
+export class ModelError extends RunError {
+  constructor(
+    message: string,
+    readonly timings: ModelTiming[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+async function written(warehouse: Warehouse, sql: string): Promise<number | undefined> {
+  const [result] = await warehouse.rows<{ Count?: bigint }>(sql);
+  return result?.Count === undefined ? undefined : Number(result.Count);
+}
+
+/**
+ * One incremental model. The select computes the new rows of the keys the
+ * build touched, reading the table's previous state where it needs it. Its
+ * result stays readable as `<model>_delta` for the models after it. A full
+ * refresh inserts straight into the emptied table (one write instead of
+ * two), and `<model>_delta` is then the whole table.
+ */
+async function runIncremental(warehouse: Warehouse, model: Model, fullRefresh: boolean): Promise<number | undefined> {
+  const columns = (
+    await warehouse.rows<{ column_name: string }>(
+      `select column_name from duckdb_columns()
+       where database_name = current_database() and schema_name = 'main' and table_name = $name
+       order by column_index`,
+      { name: model.name },
+    )
+  ).map((row) => row.column_name);
+  const list = columns.join(', ');
+  const delta = `${model.name}_delta`;
+  if (fullRefresh) {
+    const rows = await written(warehouse, `insert into ${model.name} (${list})\nselect ${list} from (\n${model.sql}\n)`);
+    await warehouse.run(`create or replace temp view ${delta} as select ${list} from ${model.name}`);
+    return rows;
+  }
+  await warehouse.run(`create or replace temp table ${delta} as\n${model.sql}`);
+  const key = model.uniqueKey as string[];
+  const matches = key.map((column) => `${model.name}.${column} is not distinct from replaced.${column}`).join(' and ');
+  await warehouse.run(
+    `delete from ${model.name}
+     using (select distinct ${key.join(', ')} from ${model.replaces ?? delta}) as replaced
+     where ${matches}`,
+  );
+  return written(warehouse, `insert into ${model.name} (${list}) select ${list} from ${delta}`);
 }
 
 /** Drops a persisted table or view by name, whichever it is: a model may change kind. */

@@ -63,11 +63,33 @@ export function rawStoreOf(db: string): string | undefined {
  * copies, with the copies' paths as they are now.
  */
 export async function refreshRawRowsView(warehouse: Warehouse, rawStore: string | undefined): Promise<void> {
+  await warehouse.run(`create or replace view raw_rows as\n${await rawRowsSql(warehouse, rawStore, 'raw_files')}`);
+}
+
+/**
+ * The temp view raw_scope_rows: the rows of the loads listed in the temp
+ * table cfg_scope_loads only, the ones a build stages. Stored Parquet copies
+ * of other loads are not even opened.
+ */
+export async function createScopeView(warehouse: Warehouse, rawStore: string | undefined, loadIds: number[]): Promise<void> {
+  await warehouse.run(`create or replace temp table cfg_scope_loads (load_id integer primary key)`);
+  if (loadIds.length > 0) await warehouse.run(`insert into cfg_scope_loads select unnest(${listOf(loadIds)})`);
+  const sql = await rawRowsSql(warehouse, rawStore, 'cfg_scope_loads');
+  await warehouse.run(`create or replace temp view raw_scope_rows as\n${sql}`);
+}
+
+const listOf = (ids: number[]) => `[${ids.join(', ')}]::integer[]`;
+
+async function rawRowsSql(warehouse: Warehouse, rawStore: string | undefined, loads: 'raw_files' | 'cfg_scope_loads'): Promise<string> {
   const stored = await warehouse.rows<{ load_id: number; stored_file: string; stored_projection: string }>(
-    `select load_id, stored_file, stored_projection from raw_files where stored_file is not null order by load_id`,
+    `select raw_files.load_id, raw_files.stored_file, raw_files.stored_projection
+     from raw_files
+     where raw_files.stored_file is not null${loads === 'raw_files' ? '' : ` and raw_files.load_id in (select load_id from ${loads})`}
+     order by raw_files.load_id`,
   );
   const columns = ['load_id', 'source_row', ...CANONICAL_COLUMNS, ...TIMESTAMP_COLUMNS.map((column) => `${column}_instant`)];
-  const parts = [`select ${columns.join(', ')} from raw_loaded_rows`];
+  const loaded = loads === 'raw_files' ? '' : ` where load_id in (select load_id from ${loads})`;
+  const parts = [`select ${columns.join(', ')} from raw_loaded_rows${loaded}`];
   for (const load of stored) {
     if (!rawStore) throw new RunError(`Load ${load.load_id} is a stored Parquet copy, which an in-memory database cannot read.`);
     const path = join(dirname(rawStore), load.stored_file);
@@ -76,5 +98,5 @@ export async function refreshRawRowsView(warehouse: Warehouse, rawStore: string 
     }
     parts.push(`select ${load.stored_projection} from read_parquet(${sqlString(path)}, file_row_number = true)`);
   }
-  await warehouse.run(`create or replace view raw_rows as\n${parts.join('\nunion all\n')}`);
+  return parts.join('\nunion all\n');
 }

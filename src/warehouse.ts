@@ -38,6 +38,14 @@ export class Warehouse {
     try {
       instance = await DuckDBInstance.create(path, config);
     } catch (error) {
+      const holder = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(String(error));
+      if (holder || /Could not set lock/.test(String(error))) {
+        throw new RunError(
+          `Database ${path} is locked by another process${holder ? ` (PID ${holder[2]}, ${holder[1]})` : ''}, ` +
+            'most likely a convbill build still running; nothing was changed, try again when it has finished.',
+          { cause: error },
+        );
+      }
       throw new RunError(`Cannot open database ${path}: ${engineMessage(error)}.`, { cause: error });
     }
     const connection = await instance.connect();
@@ -45,7 +53,19 @@ export class Warehouse {
     // Every instant is computed and printed in UTC, whatever the machine's zone:
     // the models cast naive timestamps under this setting.
     await warehouse.run(`set TimeZone = 'UTC'`);
+    // DuckDB measures query progress only with its bar on; Node reads it.
+    await warehouse.run(`set enable_progress_bar = true`);
+    await warehouse.run(`set enable_progress_bar_print = false`);
     return warehouse;
+  }
+
+  /** Progress of the running query in percent, -1 when DuckDB cannot tell. */
+  progress(): number {
+    try {
+      return this.connection.progress.percentage;
+    } catch {
+      return -1;
+    }
   }
 
   async run(sql: string, params?: Record<string, DuckDBValue>): Promise<void> {

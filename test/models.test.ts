@@ -18,7 +18,16 @@ describe('models', () => {
       for (const dependency of model.dependsOn) expect(position.get(dependency)).toBeLessThan(position.get(model.name) as number);
     }
     const facts = models.find((model) => model.name === 'fct_billable_conversations');
-    expect(facts?.dependsOn).toEqual(['dim_billing_cycles', 'dim_integrations', 'int_interaction_cycles']);
+    expect(facts?.dependsOn).toEqual(['dim_integrations', 'int_dirty_cycles', 'int_interaction_cycles']);
+    // reads_previous: the dirty cycles read the counts as the last build left them
+    expect(position.get('int_dirty_cycles')).toBeLessThan(position.get('fct_conversation_counts') as number);
+    // <model>_delta is the rows an incremental model wrote in this build
+    expect(models.find((model) => model.name === 'int_interaction_reject_rows')?.dependsOn).toContain('int_interactions');
+    for (const model of models.filter((candidate) => candidate.materialized === 'incremental')) {
+      expect(model.ddl, model.file).toMatch(new RegExp(`^create table if not exists ${model.name} \\(`));
+      expect(model.uniqueKey?.length, model.file).toBeGreaterThan(0);
+      expect(model.sql, model.file).not.toMatch(/create table/);
+    }
   });
 
   it('derives dependencies from the SQL, ignoring comments and strings, and refuses a cycle', () => {

@@ -1,27 +1,31 @@
 -- audit_interactions_conserved
--- returns: the offending count, when merged interactions are not all either
---          assigned to cycles or rejected as a whole (rules §5: no row is
---          silently dropped). No rows means the audit passes.
-with merged as (
-    select count(*) as interactions
-    from int_interactions
+-- returns: the offending counts, when the staged rows are not all either
+--          rejected by a row check or merged into an interaction, or when a
+--          stored interaction is neither billable in some cycle nor rejected
+--          (rules §5: no row is silently dropped). No rows means it passes.
+with staged as (
+    select coalesce(sum(rows_staged), 0) as row_count
+    from int_load_stats
 ),
 
-assigned as (
-    select count(*) as interactions
-    from int_interactions
-    where is_candidate
-        and first_cycle_seq <= last_cycle_seq
+row_rejected as (
+    select count(*) as row_count
+    from int_row_rejects
 ),
 
-rejected as (
-    select count(*) as interactions
-    from int_interaction_rejects
+merged as (
+    select
+        coalesce(sum(row_count), 0) as row_count,
+        count_if(reject_reason is null
+            and not coalesce(first_cycle_seq <= last_cycle_seq, false)) as unplaced_interactions
+    from int_interactions
 )
 
 select
-    merged.interactions as merged_interactions,
-    assigned.interactions as assigned_interactions,
-    rejected.interactions as rejected_interactions
-from merged, assigned, rejected
-where merged.interactions <> assigned.interactions + rejected.interactions
+    staged.row_count as staged_rows,
+    row_rejected.row_count as row_rejected_rows,
+    merged.row_count as merged_rows,
+    merged.unplaced_interactions
+from staged, row_rejected, merged
+where staged.row_count <> row_rejected.row_count + merged.row_count
+    or merged.unplaced_interactions > 0

@@ -7,23 +7,34 @@
 --          the cycle holding as-of. Orgs in the calendar file get exactly its
 --          cycles; the others follow their anchor-day rule (or the default
 --          rule). cycle_seq numbers an org's cycles in time order for the
---          joins; dim_billing_cycles keeps the billable ones.
+--          joins, and never changes from build to build: for a rule it counts
+--          months (year * 12 + month of the cycle's local start), for a
+--          calendar it is the cycle's place in the whole calendar. Stored
+--          interactions keep their cycle numbers when late rows move an
+--          org's history back. dim_billing_cycles keeps the billable cycles.
 with run as (
     select as_of, default_anchor_day, default_timezone
     from cfg_run
 ),
 
+dated_orgs as (
+    select int_org_activity_spans.org_id, int_org_activity_spans.earliest_start
+    from int_org_activity_spans
+    cross join run
+    where int_org_activity_spans.earliest_start <= run.as_of
+),
+
 org_rules as (
     select
-        int_org_activity_spans.org_id,
-        int_org_activity_spans.earliest_start,
+        dated_orgs.org_id,
+        dated_orgs.earliest_start,
         coalesce(cfg_cycle_rules.anchor_day, run.default_anchor_day) as anchor_day,
         coalesce(cfg_cycle_rules.timezone, run.default_timezone) as timezone,
         run.as_of
-    from int_org_activity_spans
+    from dated_orgs
     cross join run
-    left join cfg_cycle_rules on int_org_activity_spans.org_id = cfg_cycle_rules.org_id
-    where int_org_activity_spans.org_id not in (select org_id from cfg_calendar)
+    left join cfg_cycle_rules on dated_orgs.org_id = cfg_cycle_rules.org_id
+    where dated_orgs.org_id not in (select org_id from cfg_calendar)
 ),
 
 -- One month either side of the span, so the cycle holding the earliest
@@ -62,7 +73,8 @@ rule_cycle_instants as (
         as_of,
         timezone,
         strftime(local_start_date, '%Y-%m-%d') as cycle_id,
-        local_midnight(local_start_date, timezone) as cycle_start
+        local_midnight(local_start_date, timezone) as cycle_start,
+        (year(local_start_date) * 12 + month(local_start_date))::integer as cycle_seq
     from rule_cycle_starts
 ),
 
@@ -74,30 +86,43 @@ rule_cycles as (
         timezone,
         cycle_id,
         cycle_start,
-        lead(cycle_start) over (partition by org_id order by cycle_start) as cycle_end
+        lead(cycle_start) over (partition by org_id order by cycle_start) as cycle_end,
+        cycle_seq
     from rule_cycle_instants
+),
+
+numbered_calendar as (
+    select
+        org_id,
+        cycle_id,
+        cycle_start,
+        cycle_end,
+        timezone,
+        row_number() over (partition by org_id order by cycle_start)::integer as cycle_seq
+    from cfg_calendar
 ),
 
 calendar_cycles as (
     select
-        cfg_calendar.org_id,
-        cfg_calendar.cycle_id,
-        cfg_calendar.cycle_start,
-        cfg_calendar.cycle_end,
-        cfg_calendar.timezone
-    from cfg_calendar
-    inner join int_org_activity_spans on cfg_calendar.org_id = int_org_activity_spans.org_id
-    where cfg_calendar.cycle_end > int_org_activity_spans.earliest_start
-        and cfg_calendar.cycle_start <= (select as_of from run)
+        numbered_calendar.org_id,
+        numbered_calendar.cycle_id,
+        numbered_calendar.cycle_start,
+        numbered_calendar.cycle_end,
+        numbered_calendar.timezone,
+        numbered_calendar.cycle_seq
+    from numbered_calendar
+    inner join dated_orgs on numbered_calendar.org_id = dated_orgs.org_id
+    where numbered_calendar.cycle_end > dated_orgs.earliest_start
+        and numbered_calendar.cycle_start <= (select as_of from run)
 ),
 
 all_cycles as (
-    select org_id, cycle_id, cycle_start, cycle_end, timezone, 'rule' as cycle_source
+    select org_id, cycle_id, cycle_start, cycle_end, timezone, 'rule' as cycle_source, cycle_seq
     from rule_cycles
     where cycle_end > earliest_start
         and cycle_start <= as_of
     union all
-    select org_id, cycle_id, cycle_start, cycle_end, timezone, 'calendar' as cycle_source
+    select org_id, cycle_id, cycle_start, cycle_end, timezone, 'calendar' as cycle_source, cycle_seq
     from calendar_cycles
 )
 
@@ -108,5 +133,5 @@ select
     cycle_end,
     timezone,
     cycle_source,
-    row_number() over (partition by org_id order by cycle_start)::integer as cycle_seq
+    cycle_seq
 from all_cycles

@@ -16,8 +16,10 @@ with run as (
 ),
 
 org_spans as (
-    select org_id, earliest_start as span_start
+    select int_org_activity_spans.org_id, int_org_activity_spans.earliest_start as span_start
     from int_org_activity_spans
+    cross join run
+    where int_org_activity_spans.earliest_start <= run.as_of
 ),
 
 cycles as (
@@ -43,7 +45,7 @@ segments as (
     union all
     -- before the first cycle (an org with no cycle at all is one such gap)
     select org_spans.org_id, '-infinity'::timestamptz, coalesce(min(cycles.cycle_start), 'infinity'::timestamptz),
-        1, 0
+        coalesce(min(cycles.cycle_seq), 1), coalesce(min(cycles.cycle_seq), 1) - 1
     from org_spans
     left join cycles on org_spans.org_id = cycles.org_id
     group by org_spans.org_id

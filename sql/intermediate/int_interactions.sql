@@ -1,96 +1,173 @@
--- materialized: temp
+-- materialized: incremental
+-- unique_key: org_id, integration_id, interaction_key
 -- int_interactions
 -- grain: one row per interaction, (org_id, integration_id, interaction_key),
---        merged from the rows that passed the row checks.
--- purpose: rules §4 in one pass over the rows —
---          * merge: start is the earliest start or occurrence; the interaction
---            is open when it has an interaction row and none of its
---            interaction rows has an end; otherwise it ends at its latest
---            activity, never before its latest start;
+--        merged from every row that passed the row checks, in every build
+--        so far.
+-- purpose: rules §4 and the interaction checks of §5, kept from build to
+--          build. Each build rewrites only the interactions it touches:
+--          those with newly staged rows (their partial state combined with
+--          the stored one) and those whose result depends on as-of (open,
+--          ending or starting after the previous as-of), since a later
+--          as-of can carry them into further cycles or out of after_as_of.
+--          * merge: start is the earliest start or occurrence; open when it
+--            has an interaction row and none of its interaction rows has an
+--            end; otherwise it ends at its latest activity, never before its
+--            latest start;
 --          * conflicts: a key carrying two different accounts, compared by
---            64-bit hashes (min/max over the strings cost more than the rest
---            of the merge; two different accounts of one interaction id
---            sharing a hash, odds about 1 in 10^19, is the only way a
---            conflict could go unseen);
+--            64-bit hashes (two accounts of one interaction id sharing a
+--            hash, odds about 1 in 10^19, is the only way one goes unseen);
 --          * cycles: the run of its org's cycles it overlaps,
 --            [first_cycle_seq, last_cycle_seq], where overlap is
---            start < cycle_end and effective_end >= cycle_start with
---            effective_end = least(coalesce(end, as_of), as_of). The segments
---            holding the start and the effective end are found by equality
---            joins on (org, UTC day), so the cost grows with interactions,
---            not interactions x cycles. An empty run (first > last) means the
---            interaction falls outside the calendar. The joins are left joins
---            so that the segments (thousands of rows) form the hash tables,
---            and so that an interaction no segment holds surfaces as a null
---            run, caught by audit_interactions_conserved, instead of
---            vanishing.
+--            start < cycle_end and effective_end >= cycle_start. The
+--            segments holding the start and the effective end are found by
+--            equality joins on (org, UTC day): the cost grows with
+--            interactions, not interactions x cycles. The joins are left
+--            joins so that an interaction no segment holds surfaces as a
+--            null run, caught by audit_interactions_conserved;
+--          * reject_reason: conflicting_customer_account, after_as_of or
+--            outside_billing_cycles (an empty run, first > last), in the
+--            rules' order; null for a billable interaction.
+create table if not exists int_interactions (
+    org_id varchar not null,
+    integration_id varchar not null,
+    interaction_key varchar not null,
+    customer_account_id varchar not null,
+    account_hash_min ubigint not null,
+    account_hash_max ubigint not null,
+    row_count bigint not null,
+    interaction_rows bigint not null,
+    ended_interaction_rows bigint not null,
+    started_at timestamptz not null,
+    latest_start timestamptz not null,
+    latest_end timestamptz,
+    ended_at timestamptz,
+    effective_end timestamptz not null,
+    first_cycle_seq integer,
+    last_cycle_seq integer,
+    reject_reason varchar
+);
+
 with run as (
-    select as_of
+    select as_of, previous_as_of
     from cfg_run
 ),
 
-accepted_rows as (
+-- the staged partial state, combined with what the interaction had before
+restaged as (
     select
-        org_id,
-        integration_id,
-        interaction_key,
-        customer_account_id,
-        row_kind,
-        activity_start,
-        activity_end
-    from stg_rows
-    where row_reject_reason is null
+        staged.org_id,
+        staged.integration_id,
+        staged.interaction_key,
+        coalesce(earlier.customer_account_id, staged.customer_account_id) as customer_account_id,
+        least(earlier.account_hash_min, staged.account_hash_min) as account_hash_min,
+        greatest(earlier.account_hash_max, staged.account_hash_max) as account_hash_max,
+        coalesce(earlier.row_count, 0) + staged.row_count as row_count,
+        coalesce(earlier.interaction_rows, 0) + staged.interaction_rows as interaction_rows,
+        coalesce(earlier.ended_interaction_rows, 0) + staged.ended_interaction_rows as ended_interaction_rows,
+        least(earlier.started_at, staged.started_at) as started_at,
+        greatest(earlier.latest_start, staged.latest_start) as latest_start,
+        greatest(earlier.latest_end, staged.latest_end) as latest_end
+    from int_scope_interactions as staged
+    left join int_interactions as earlier
+        on staged.org_id = earlier.org_id
+        and staged.integration_id = earlier.integration_id
+        and staged.interaction_key = earlier.interaction_key
 ),
 
-merged as (
+-- unchanged rows whose cycles or checks a later as-of can change
+as_of_sensitive as (
     select
-        org_id,
-        integration_id,
-        interaction_key,
-        any_value(customer_account_id) as customer_account_id,
-        min(hash(customer_account_id)) <> max(hash(customer_account_id)) as has_conflicting_accounts,
-        count(*) as row_count,
-        min(activity_start) as started_at,
+        earlier.org_id,
+        earlier.integration_id,
+        earlier.interaction_key,
+        earlier.customer_account_id,
+        earlier.account_hash_min,
+        earlier.account_hash_max,
+        earlier.row_count,
+        earlier.interaction_rows,
+        earlier.ended_interaction_rows,
+        earlier.started_at,
+        earlier.latest_start,
+        earlier.latest_end
+    from int_interactions as earlier
+    cross join run
+    where run.as_of > run.previous_as_of
+        and (earlier.ended_at is null
+            or earlier.ended_at > run.previous_as_of
+            or earlier.started_at > run.previous_as_of)
+        and not exists (
+            select 1
+            from int_scope_interactions as staged
+            where staged.org_id = earlier.org_id
+                and staged.integration_id = earlier.integration_id
+                and staged.interaction_key = earlier.interaction_key
+        )
+),
+
+touched as (
+    select * from restaged
+    union all
+    select * from as_of_sensitive
+),
+
+closed as (
+    select
+        touched.*,
         case
-            when count_if(row_kind = 'interaction') > 0
-                and count_if(row_kind = 'interaction' and activity_end is not null) = 0
-                then null
-            else greatest(max(activity_end), max(activity_start))
+            when interaction_rows > 0 and ended_interaction_rows = 0 then null
+            else greatest(latest_end, latest_start)
         end as ended_at
-    from accepted_rows
-    group by org_id, integration_id, interaction_key
+    from touched
 ),
 
 bounded as (
     select
-        merged.*,
-        least(coalesce(merged.ended_at, run.as_of), run.as_of) as effective_end,
-        not merged.has_conflicting_accounts and merged.started_at <= run.as_of as is_candidate
-    from merged
+        closed.*,
+        least(coalesce(closed.ended_at, run.as_of), run.as_of) as effective_end,
+        run.as_of
+    from closed
     cross join run
+),
+
+spanned as (
+    select
+        bounded.*,
+        start_segment.first_cycle_seq,
+        end_segment.last_cycle_seq
+    from bounded
+    left join int_cycle_segments as start_segment
+        on bounded.org_id = start_segment.org_id
+        and utc_day(bounded.started_at) = start_segment.utc_day
+        and bounded.started_at >= start_segment.segment_start
+        and bounded.started_at < start_segment.segment_end
+    left join int_cycle_segments as end_segment
+        on bounded.org_id = end_segment.org_id
+        and utc_day(bounded.effective_end) = end_segment.utc_day
+        and bounded.effective_end >= end_segment.segment_start
+        and bounded.effective_end < end_segment.segment_end
 )
 
 select
-    bounded.org_id,
-    bounded.integration_id,
-    bounded.interaction_key,
-    bounded.customer_account_id,
-    bounded.has_conflicting_accounts,
-    bounded.row_count,
-    bounded.started_at,
-    bounded.ended_at,
-    bounded.effective_end,
-    bounded.is_candidate,
-    start_segment.first_cycle_seq,
-    end_segment.last_cycle_seq
-from bounded
-left join int_cycle_segments as start_segment
-    on bounded.org_id = start_segment.org_id
-    and utc_day(bounded.started_at) = start_segment.utc_day
-    and bounded.started_at >= start_segment.segment_start
-    and bounded.started_at < start_segment.segment_end
-left join int_cycle_segments as end_segment
-    on bounded.org_id = end_segment.org_id
-    and utc_day(bounded.effective_end) = end_segment.utc_day
-    and bounded.effective_end >= end_segment.segment_start
-    and bounded.effective_end < end_segment.segment_end
+    org_id,
+    integration_id,
+    interaction_key,
+    customer_account_id,
+    account_hash_min,
+    account_hash_max,
+    row_count,
+    interaction_rows,
+    ended_interaction_rows,
+    started_at,
+    latest_start,
+    latest_end,
+    ended_at,
+    effective_end,
+    first_cycle_seq,
+    last_cycle_seq,
+    case
+        when account_hash_min <> account_hash_max then 'conflicting_customer_account'
+        when started_at > as_of then 'after_as_of'
+        when first_cycle_seq > last_cycle_seq then 'outside_billing_cycles'
+    end as reject_reason
+from spanned

@@ -1,16 +1,31 @@
--- materialized: temp
+-- materialized: incremental
+-- unique_key: org_id
 -- int_org_activity_spans
--- grain: one row per org with a dated row not after as-of, (org_id).
+-- grain: one row per org with a dated row, (org_id).
 -- purpose: a lower bound for where each org's billable history starts: the
---          earliest parseable activity among all its rows, billable or not.
---          Cycles are generated from the one holding it, and the timeline is
---          bucketed by day from it; dim_billing_cycles then drops the cycles
---          before the org's first billable interaction. Bounding from rows
---          rather than merged interactions lets the merge find each
---          interaction's cycles in the same pass (int_interactions).
+--          earliest parseable activity among all its rows, billable or not,
+--          in every build so far. Cycles are generated from the one holding
+--          it (when it is not after as-of), and the timeline is bucketed by
+--          day from it; dim_billing_cycles then drops the cycles before the
+--          org's first billable interaction. Bounding from rows rather than
+--          merged interactions lets the merge find each interaction's
+--          cycles in the same pass (int_interactions).
+create table if not exists int_org_activity_spans (
+    org_id varchar not null,
+    earliest_start timestamptz not null
+);
+
+with staged_spans as (
+    select
+        org_id,
+        min(activity_start) as earliest_start
+    from stg_rows
+    where activity_start is not null
+    group by org_id
+)
+
 select
-    org_id,
-    min(activity_start) as earliest_start
-from stg_rows
-where activity_start <= (select as_of from cfg_run)
-group by org_id
+    staged_spans.org_id,
+    least(staged_spans.earliest_start, earlier.earliest_start) as earliest_start
+from staged_spans
+left join int_org_activity_spans as earlier on staged_spans.org_id = earlier.org_id

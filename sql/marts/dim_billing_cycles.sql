@@ -6,9 +6,11 @@
 --          rows that turned out not to be billable). cycle_seq orders an org's
 --          cycles; it need not start at 1.
 with billable_starts as (
+    -- conflicts and interactions after as-of have no say; an interaction in
+    -- a calendar's gap still shows where the org's history starts
     select org_id, min(started_at) as earliest_start
     from int_interactions
-    where is_candidate
+    where reject_reason is null or reject_reason = 'outside_billing_cycles'
     group by org_id
 )
 

@@ -1,3 +1,6 @@
+-- materialized: incremental
+-- unique_key: org_id, cycle_start
+-- replaces: int_dirty_cycles
 -- fct_billable_conversations
 -- grain: one row per billable conversation,
 --        (org_id, cycle_start, integration_id, customer_account_id).
@@ -5,9 +8,24 @@
 --          with at least one interaction overlapping the cycle.
 --          first_activity_at / last_activity_at are the earliest start and
 --          latest effective end of the interactions behind it, not clipped to
---          the cycle. The dimensions are left-joined so that they, not the
---          millions of conversations, form the hash tables; every
---          (org, cycle_seq) and (org, integration) exists in them.
+--          the cycle. Each build replaces the cycles of int_dirty_cycles
+--          whole and leaves the others as they are. The dimensions are
+--          left-joined so that they, not the millions of conversations, form
+--          the hash tables; every (org, cycle_seq) and (org, integration)
+--          exists in them.
+create table if not exists fct_billable_conversations (
+    org_id varchar not null,
+    cycle_id varchar not null,
+    cycle_start timestamptz not null,
+    cycle_end timestamptz,
+    integration_id varchar not null,
+    platform varchar not null,
+    customer_account_id varchar not null,
+    interaction_count bigint not null,
+    first_activity_at timestamptz not null,
+    last_activity_at timestamptz not null
+);
+
 with conversation_activity as (
     select
         org_id,
@@ -23,9 +41,9 @@ with conversation_activity as (
 
 select
     conversation_activity.org_id,
-    dim_billing_cycles.cycle_id,
-    dim_billing_cycles.cycle_start,
-    dim_billing_cycles.cycle_end,
+    int_dirty_cycles.cycle_id,
+    int_dirty_cycles.cycle_start,
+    int_dirty_cycles.cycle_end,
     conversation_activity.integration_id,
     dim_integrations.platform,
     conversation_activity.customer_account_id,
@@ -33,9 +51,9 @@ select
     conversation_activity.first_activity_at,
     conversation_activity.last_activity_at
 from conversation_activity
-left join dim_billing_cycles
-    on conversation_activity.org_id = dim_billing_cycles.org_id
-    and conversation_activity.cycle_seq = dim_billing_cycles.cycle_seq
+left join int_dirty_cycles
+    on conversation_activity.org_id = int_dirty_cycles.org_id
+    and conversation_activity.cycle_seq = int_dirty_cycles.cycle_seq
 left join dim_integrations
     on conversation_activity.org_id = dim_integrations.org_id
     and conversation_activity.integration_id = dim_integrations.integration_id

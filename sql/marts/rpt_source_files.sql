@@ -7,9 +7,8 @@
 --          lost between staging and the facts is the audit
 --          audit_interactions_conserved.) Superseded versions count nothing.
 with staged_rows as (
-    select load_id, count(*) as rows_staged
-    from stg_rows
-    group by load_id
+    select load_id, rows_staged
+    from int_load_stats
 ),
 
 rejected_rows as (

@@ -1,16 +1,18 @@
 -- materialized: view
 -- stg_rows
--- grain: one row per input row of the current version of every loaded file
---        (load_id, source_row).
+-- grain: one row per input row of the loads this build stages (load_id,
+--        source_row): every current load in a full build, the loads that
+--        arrived since the last build in an incremental one.
 -- purpose: trims the text keys, parses the timestamps, classifies the row as an
 --          interaction row or a message row, gives rows without an
 --          interaction_id a key of their own, and applies the row checks of
 --          rules §5 (first failing reason wins, in the rules' order).
---          Lives for one build only (a temp table): the marts are what lasts.
-with current_files as (
-    select load_id, source_timezone, default_row_kind
+--          Computed where it is read: each pass reads the files again,
+--          which costs less than keeping a staged copy.
+with scope_files as (
+    select raw_files.load_id, raw_files.source_timezone, raw_files.default_row_kind
     from raw_files
-    where superseded_by is null
+    inner join cfg_scope_loads on raw_files.load_id = cfg_scope_loads.load_id
 ),
 
 cleaned as (
@@ -29,10 +31,10 @@ cleaned as (
         raw_rows.started_at_instant,
         raw_rows.ended_at_instant,
         raw_rows.occurred_at_instant,
-        current_files.source_timezone,
-        current_files.default_row_kind
-    from raw_rows
-    inner join current_files on raw_rows.load_id = current_files.load_id
+        scope_files.source_timezone,
+        scope_files.default_row_kind
+    from raw_scope_rows as raw_rows
+    inner join scope_files on raw_rows.load_id = scope_files.load_id
 ),
 
 classified as (

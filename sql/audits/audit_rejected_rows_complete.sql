@@ -1,0 +1,34 @@
+-- audit_rejected_rows_complete
+-- returns: the interactions rejected as a whole whose rows are not all in
+--          rejected_interactions with the interaction's reason, and rows
+--          listed there for an interaction that is not rejected (rules §5).
+--          No rows means it passes.
+with listed as (
+    select org_id, integration_id, interaction_key, min(reason) as reason,
+        count(distinct reason) as reasons, count(*) as row_count
+    from int_interaction_reject_rows
+    group by org_id, integration_id, interaction_key
+),
+
+rejected as (
+    select org_id, integration_id, interaction_key, reject_reason, row_count
+    from int_interactions
+    where reject_reason is not null
+)
+
+select
+    coalesce(rejected.org_id, listed.org_id) as org_id,
+    coalesce(rejected.integration_id, listed.integration_id) as integration_id,
+    coalesce(rejected.interaction_key, listed.interaction_key) as interaction_key,
+    rejected.reject_reason,
+    rejected.row_count as interaction_rows,
+    listed.reason as listed_reason,
+    listed.row_count as listed_rows
+from rejected
+full join listed
+    on rejected.org_id = listed.org_id
+    and rejected.integration_id = listed.integration_id
+    and rejected.interaction_key = listed.interaction_key
+where rejected.row_count is distinct from listed.row_count
+    or rejected.reject_reason is distinct from listed.reason
+    or listed.reasons > 1

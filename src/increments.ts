@@ -1,0 +1,112 @@
+/**
+ * Whether a build can update the stored state incrementally, and which loads
+ * it stages. The state of the last successful build is one row of
+ * `convbill_state`: its as-of, the last load it staged and a fingerprint of
+ * everything besides the rows that shapes the facts (the SQL models and the
+ * cycle configuration).
+ *
+ * An incremental build stages only the loads that arrived since, and the
+ * models rewrite only what those rows, and the later as-of, touch. It cannot
+ * take rows away, so a full refresh is chosen instead when the rows or rules
+ * already built on changed: a replaced file, other cycle rules or calendar,
+ * other models, or an as-of earlier than the last one.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CycleConfig } from './cycles.js';
+import { sqlDirectory } from './models.js';
+import type { Warehouse } from './warehouse.js';
+
+export interface BuildPlan {
+  fullRefresh: boolean;
+  /** why a full refresh, or "incremental" */
+  reason: string;
+  /** the loads this build stages */
+  scopeLoads: number[];
+  /** as-of of the build the state is from; null for a full refresh */
+  previousAsOf: string | null;
+  fingerprint: string;
+}
+
+type StoredState = {
+  fingerprint: string;
+  as_of_us: bigint;
+  last_load_id: number;
+};
+
+export async function createStateTable(warehouse: Warehouse): Promise<void> {
+  await warehouse.run(`
+    create table if not exists convbill_state (
+        run_id integer not null,
+        fingerprint varchar not null,
+        as_of timestamptz not null,
+        last_load_id integer not null,
+        built_at timestamptz not null
+    )`);
+}
+
+/** Call inside the build's transaction, after the cycle configuration is loaded. */
+export async function planBuild(
+  warehouse: Warehouse,
+  options: { asOf: string; forceFullRefresh: boolean; cycles: CycleConfig },
+): Promise<BuildPlan> {
+  const fingerprint = await fingerprintOf(warehouse, options.cycles);
+  const [state] = await warehouse.rows<StoredState>(
+    `select fingerprint, epoch_us(as_of) as as_of_us, last_load_id from convbill_state`,
+  );
+  const asOfUs = await warehouse.value<bigint>(`select epoch_us($as_of::timestamptz)`, { as_of: options.asOf });
+  const replaced = state
+    ? await warehouse.value<bigint>(
+        `select count(*) from raw_files where load_id <= $last and superseded_by > $last`,
+        { last: state.last_load_id },
+      )
+    : 0n;
+  let reason: string | undefined;
+  if (options.forceFullRefresh) reason = 'full refresh requested';
+  else if (!state) reason = 'no earlier build';
+  else if (state.fingerprint !== fingerprint) reason = 'the models or the cycle configuration changed';
+  else if (asOfUs < state.as_of_us) reason = 'as-of is earlier than the last build\'s';
+  else if (replaced > 0n) reason = `${replaced} loaded file version(s) were replaced by newer ones`;
+  const fullRefresh = reason !== undefined;
+  const scope = await warehouse.rows<{ load_id: number }>(
+    `select load_id from raw_files where superseded_by is null and load_id > $after order by load_id`,
+    { after: fullRefresh || !state ? 0 : state.last_load_id },
+  );
+  return {
+    fullRefresh,
+    reason: reason ?? 'incremental',
+    scopeLoads: scope.map((row) => row.load_id),
+    previousAsOf: fullRefresh || !state ? null : String(state.as_of_us),
+    fingerprint,
+  };
+}
+
+/** Records the state the build just computed; inside its transaction. */
+export async function saveState(warehouse: Warehouse, runId: number, plan: BuildPlan, asOf: string): Promise<void> {
+  await warehouse.run(`delete from convbill_state`);
+  await warehouse.run(
+    `insert into convbill_state
+     select $run_id, $fingerprint, $as_of::timestamptz, coalesce(max(load_id), 0), now() from raw_files`,
+    { run_id: runId, fingerprint: plan.fingerprint, as_of: asOf },
+  );
+}
+
+async function fingerprintOf(warehouse: Warehouse, cycles: CycleConfig): Promise<string> {
+  const hash = createHash('sha256');
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true })
+      .flatMap((entry) => (entry.isDirectory() ? walk(join(dir, entry.name)) : [join(dir, entry.name)]))
+      .filter((file) => file.endsWith('.sql'))
+      .sort();
+  const root = sqlDirectory();
+  for (const file of walk(root)) hash.update(file.slice(root.length)).update(readFileSync(file));
+  hash.update(JSON.stringify({ defaultRule: cycles.defaultRule, orgRules: Object.entries(cycles.orgRules).sort() }));
+  const calendar = await warehouse.value<string>(
+    `select coalesce(string_agg(concat_ws('|', org_id, cycle_id, epoch_us(cycle_start), epoch_us(cycle_end), timezone), chr(10)
+                                order by org_id, cycle_start), '')
+     from cfg_calendar`,
+  );
+  hash.update(calendar);
+  return hash.digest('hex');
+}

@@ -1,0 +1,100 @@
+/**
+ * The published copy: a separate DuckDB file holding the marts and the run
+ * history, for analysts, BI tools and `convbill query`. DuckDB lets one
+ * process write a database file and nobody else open it meanwhile, so
+ * readers never touch the working file: each successful build writes a new
+ * copy beside the old one and renames it into place. A reader that opened
+ * the old copy keeps reading it; the next open sees the new one.
+ *
+ * After an incremental build, the new copy starts as a file copy of the
+ * current one and only the rewritten partitions change; after a full refresh,
+ * or when the current copy is not the last build's, it is written whole.
+ */
+import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { RunError, engineMessage } from './errors.js';
+import { type Warehouse, sqlString } from './warehouse.js';
+
+/** Marts replaced per (org, cycle) partition by an incremental build. */
+const PARTITIONED = ['fct_billable_conversations', 'fct_conversation_counts'];
+/** Small tables copied whole every time. */
+const WHOLE = [
+  'dim_billing_cycles', 'dim_integrations', 'rejected_interactions', 'rpt_source_files', 'rpt_data_quality',
+  'convbill_runs', 'convbill_run_partitions',
+];
+export const PUBLISHED_TABLES = [...PARTITIONED, ...WHOLE];
+
+export function publishedPathOf(db: string): string {
+  const name = basename(db, extname(db));
+  return join(dirname(db), `${name}_published${extname(db) || '.duckdb'}`);
+}
+
+/**
+ * Publishes the marts of the committed build `runId`. `previousRunId` is the
+ * build the current copy should hold for an incremental update (its
+ * partitions then change only where int_dirty_cycles says).
+ */
+export async function publish(
+  warehouse: Warehouse,
+  target: string,
+  runId: number,
+  previousRunId: number | null,
+): Promise<{ incremental: boolean }> {
+  const staged = `${target}.next-${process.pid}`;
+  rmSync(staged, { force: true });
+  rmSync(`${staged}.wal`, { force: true });
+  let incremental = false;
+  try {
+    if (previousRunId !== null && existsSync(target) && !existsSync(`${target}.wal`)) {
+      copyFileSync(target, staged);
+      await warehouse.run(`attach ${sqlString(staged)} as published`);
+      const held = await warehouse
+        .value<number | null>(`select max(run_id) from published.convbill_publication`)
+        .catch(() => null);
+      incremental = held === previousRunId;
+      if (!incremental) {
+        await warehouse.run('detach published');
+        rmSync(staged, { force: true });
+      }
+    }
+    if (!incremental) await warehouse.run(`attach ${sqlString(staged)} as published`);
+    for (const table of PUBLISHED_TABLES) {
+      const columns = await columnsOf(warehouse, table);
+      if (incremental && PARTITIONED.includes(table)) {
+        await warehouse.run(
+          `delete from published.${table} using int_dirty_cycles
+           where published.${table}.org_id = int_dirty_cycles.org_id
+             and published.${table}.cycle_start = int_dirty_cycles.cycle_start`,
+        );
+        await warehouse.run(
+          `insert into published.${table} (${columns}) select ${columns} from ${table}
+           semi join int_dirty_cycles
+               on ${table}.org_id = int_dirty_cycles.org_id and ${table}.cycle_start = int_dirty_cycles.cycle_start`,
+        );
+      } else {
+        await warehouse.run(`create or replace table published.${table} as select ${columns} from ${table}`);
+      }
+    }
+    await warehouse.run(`create or replace table published.convbill_publication as select $run_id::integer as run_id, now() as published_at`, {
+      run_id: runId,
+    });
+    await warehouse.run('detach published');
+  } catch (error) {
+    await warehouse.run('detach published').catch(() => undefined);
+    rmSync(staged, { force: true });
+    throw new RunError(`Publishing the read-only copy ${target} failed: ${engineMessage(error)}.`, { cause: error });
+  }
+  renameSync(staged, target);
+  return { incremental };
+}
+
+async function columnsOf(warehouse: Warehouse, table: string): Promise<string> {
+  const rows = await warehouse.rows<{ column_name: string }>(
+    `select column_name from duckdb_columns()
+     where database_name = current_database() and schema_name = 'main' and table_name = $table
+     order by column_index`,
+    { table },
+  );
+  if (rows.length === 0) throw new RunError(`Cannot publish ${table}: the working database has no such table.`);
+  return rows.map((row) => row.column_name).join(', ');
+}

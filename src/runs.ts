@@ -1,0 +1,180 @@
+/**
+ * Run history: `convbill_runs` (one row per command that changed the
+ * warehouse), `convbill_run_partitions` (the (org, cycle) partitions each
+ * build rewrote and what they count now) and `run_results.json`, a
+ * machine-readable account of one run in the spirit of dbt's artifact.
+ *
+ * A run's row is written when it starts, in a transaction of its own, so a
+ * failed run is recorded; a run killed outside any transaction stays
+ * "running" until the next run, which holds the database's lock and so knows
+ * it is dead, marks it "interrupted".
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import type { ModelTiming } from './models.js';
+import type { Warehouse } from './warehouse.js';
+
+export type RunStatus = 'running' | 'success' | 'failed' | 'interrupted';
+
+export async function createRunTables(warehouse: Warehouse): Promise<void> {
+  await warehouse.run(`
+    create table if not exists convbill_runs (
+        run_id integer primary key,
+        command varchar not null,
+        command_line varchar not null,
+        started_at timestamptz not null,
+        finished_at timestamptz,
+        as_of timestamptz,
+        status varchar not null,
+        error varchar,
+        full_refresh boolean,
+        refresh_reason varchar,
+        files_loaded integer,
+        rows_staged bigint,
+        rows_read bigint,
+        rows_accepted bigint,
+        rows_rejected bigint,
+        partitions_rebuilt integer,
+        duration_seconds double
+    )`);
+  await warehouse.run(`
+    create table if not exists convbill_run_partitions (
+        run_id integer not null,
+        org_id varchar not null,
+        cycle_id varchar not null,
+        cycle_start timestamptz not null,
+        cycle_end timestamptz,
+        integrations integer not null,
+        conversations bigint not null
+    )`);
+}
+
+export async function startRun(warehouse: Warehouse, command: string, commandLine: string): Promise<number> {
+  await createRunTables(warehouse);
+  await warehouse.run(`update convbill_runs set status = 'interrupted' where status = 'running'`);
+  const runId = await warehouse.value<number>(`select coalesce(max(run_id), 0) + 1 from convbill_runs`);
+  await warehouse.run(
+    `insert into convbill_runs (run_id, command, command_line, started_at, status)
+     values ($run_id, $command, $command_line, now(), 'running')`,
+    { run_id: runId, command, command_line: commandLine },
+  );
+  return runId;
+}
+
+export interface RunOutcome {
+  status: Exclude<RunStatus, 'running'>;
+  error?: string;
+  asOf?: string;
+  fullRefresh?: boolean;
+  refreshReason?: string;
+  filesLoaded?: number;
+  rowsStaged?: number;
+  durationSeconds: number;
+}
+
+/** Closes the run's row; the row totals are read from rpt_source_files as they stand. */
+export async function finishRun(warehouse: Warehouse, runId: number, outcome: RunOutcome): Promise<void> {
+  const hasReport = await warehouse.value<bigint>(
+    `select count(*) from duckdb_tables() where database_name = current_database() and table_name = 'rpt_source_files'`,
+  );
+  const [totals] = hasReport > 0n && outcome.status === 'success'
+    ? await warehouse.rows<{ read: bigint | null; accepted: bigint | null; rejected: bigint | null }>(
+        `select sum(rows_read) as read, sum(rows_accepted) as accepted, sum(rows_rejected) as rejected
+         from rpt_source_files where superseded_by is null`,
+      )
+    : [];
+  const partitions = await warehouse.value<bigint>(`select count(*) from convbill_run_partitions where run_id = $run_id`, {
+    run_id: runId,
+  });
+  await warehouse.run(
+    `update convbill_runs set
+         finished_at = now(), status = $status, error = $error, as_of = $as_of::timestamptz,
+         full_refresh = $full_refresh, refresh_reason = $reason, files_loaded = $files, rows_staged = $staged,
+         rows_read = $read, rows_accepted = $accepted, rows_rejected = $rejected,
+         partitions_rebuilt = $partitions, duration_seconds = $duration
+     where run_id = $run_id`,
+    {
+      run_id: runId,
+      status: outcome.status,
+      error: outcome.error ?? null,
+      as_of: outcome.asOf ?? null,
+      full_refresh: outcome.fullRefresh ?? null,
+      reason: outcome.refreshReason ?? null,
+      files: outcome.filesLoaded ?? null,
+      staged: outcome.rowsStaged ?? null,
+      read: totals?.read ?? null,
+      accepted: totals?.accepted ?? null,
+      rejected: totals?.rejected ?? null,
+      partitions: Number(partitions),
+      duration: outcome.durationSeconds,
+    },
+  );
+}
+
+/** The partitions this build rewrote and their counts now; inside the build's transaction. */
+export async function recordPartitions(warehouse: Warehouse, runId: number): Promise<void> {
+  await warehouse.run(
+    `insert into convbill_run_partitions
+     select $run_id, int_dirty_cycles.org_id, int_dirty_cycles.cycle_id, int_dirty_cycles.cycle_start,
+            int_dirty_cycles.cycle_end, count(fct_conversation_counts.integration_id)::integer,
+            coalesce(sum(fct_conversation_counts.conversations), 0)
+     from int_dirty_cycles
+     left join fct_conversation_counts
+         on int_dirty_cycles.org_id = fct_conversation_counts.org_id
+         and int_dirty_cycles.cycle_start = fct_conversation_counts.cycle_start
+     group by all`,
+    { run_id: runId },
+  );
+}
+
+/** `<db name>_runs/`: run_results.json of the last run, and run-NNNNNN.json of each. */
+export function runsDirectory(db: string): string {
+  const name = basename(db, extname(db));
+  return join(dirname(db), `${name}_runs`);
+}
+
+export interface RunResults {
+  run_id: number;
+  command: string;
+  command_line: string;
+  status: RunStatus;
+  error: string | null;
+  started_at: string;
+  finished_at: string;
+  elapsed_seconds: number;
+  as_of: string | null;
+  full_refresh: boolean | null;
+  refresh_reason: string | null;
+  results: {
+    unique_id: string;
+    status: 'success' | 'error' | 'skipped' | 'pass' | 'fail';
+    execution_time: number;
+    rows_affected: number | null;
+    failures?: number;
+  }[];
+}
+
+/** Writes the run's artifact atomically (a reader never sees half a file). */
+export function writeRunResults(db: string, results: RunResults): string | undefined {
+  if (db === ':memory:') return undefined;
+  const dir = runsDirectory(db);
+  mkdirSync(dir, { recursive: true });
+  const text = `${JSON.stringify(results, null, 2)}\n`;
+  const perRun = join(dir, `run-${String(results.run_id).padStart(6, '0')}.json`);
+  writeFileSync(perRun, text);
+  const latest = join(dir, 'run_results.json');
+  writeFileSync(`${latest}.tmp`, text);
+  renameSync(`${latest}.tmp`, latest);
+  return latest;
+}
+
+export function modelResults(timings: ModelTiming[]): RunResults['results'] {
+  return timings
+    .filter((timing) => timing.status !== undefined)
+    .map((timing) => ({
+      unique_id: `model.convbill.${timing.name}`,
+      status: timing.status as 'success' | 'error',
+      execution_time: timing.seconds,
+      rows_affected: timing.rows ?? null,
+    }));
+}
