@@ -15,7 +15,7 @@ import { type BuildPlan, createStateTable, planBuild, saveState } from './increm
 import { type IngestReport, ingest } from './ingest.js';
 import { loadIntegrations } from './integrations.js';
 import { RunLog } from './log.js';
-import { type AuditFailure, ModelError, type ModelTiming, installMacros, runAudits, runModels } from './models.js';
+import { type AuditResult, ModelError, type ModelTiming, installMacros, runAudits, runModels } from './models.js';
 import { publish, publishedPathOf } from './publish.js';
 import { createRawLayer, createScopeView, rawStoreOf } from './raw-layer.js';
 import { type RunResults, finishRun, modelResults, recordPartitions, startRun, writeRunResults } from './runs.js';
@@ -207,8 +207,10 @@ async function modelsInTransaction(
     const auditsStarted = performance.now();
     log.setStep('audits');
     await warehouse.run(`create or replace temp view audit_cycles as select org_id, cycle_start from int_dirty_cycles`);
-    const failures = await runAudits(warehouse);
-    for (const timing of failures) log.event('audit_failed', { run_id: run.runId, audit: timing.name });
+    const audits = await runAudits(warehouse);
+    for (const audit of audits) log.event('audit', { run_id: run.runId, audit: audit.name, passed: audit.passed, seconds: audit.seconds });
+    timings.push(...audits.map((audit) => ({ name: `audit ${audit.name}`, seconds: audit.seconds, status: audit.passed ? 'pass' : 'fail' } as const)));
+    const failures = audits.filter((audit) => !audit.passed);
     timings.push({ name: 'phase: audits', seconds: (performance.now() - auditsStarted) / 1000 });
     if (!plan.fullRefresh && failures.length === 1 && failures[0]?.name === 'audit_rejected_rows_complete') {
       throw new NeedsFullRefresh('a late row made an interaction of earlier loads a conflict, whose rows only a full refresh rereads');
@@ -233,7 +235,7 @@ async function resolveAsOf(warehouse: Warehouse, asOf: string | undefined): Prom
 }
 
 /** A failing audit fails the run before anything is committed or published. */
-export function assertAudits(failures: AuditFailure[]): void {
+export function assertAudits(failures: AuditResult[]): void {
   const [failure] = failures;
   if (failure) {
     const first = JSON.stringify(failure.rows[0], (_, value) => (typeof value === 'bigint' ? Number(value) : value));

@@ -4,26 +4,63 @@
  * ends as one sentence on stderr and the exit status of rules §7
  * (0 success, 1 run failed, 2 usage or configuration error).
  */
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { build } from './build.js';
 import { DEFAULT_DB, resolveBuildOptions } from './config.js';
-import { ConvbillError } from './errors.js';
+import { ConfigError, ConvbillError, RunError } from './errors.js';
+import { formatIngest, ingestOnly } from './ingest-command.js';
+import { RunLog } from './log.js';
+import { publishedPathOf } from './publish.js';
 import { formatResult, parseFormat, query } from './query.js';
+import { listRuns } from './runs.js';
 import { formatSummary } from './summary.js';
+import { testWarehouse } from './data-tests.js';
 
 export interface CliIO {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** stderr is a terminal: show progress */
+  interactive?: boolean;
 }
 
 const processIO: CliIO = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
+  interactive: Boolean(process.stderr.isTTY),
 };
 
-function program(io: CliIO, verbose: { on: boolean }): Command {
+const jsonSafe = (_: string, value: unknown) => (typeof value === 'bigint' ? Number(value) : value);
+
+const logFormatOption = () =>
+  new Option('--log-format <format>', 'stderr events: text (a progress line on a terminal) or json (one object per event)')
+    .choices(['text', 'json'])
+    .default('text');
+
+function runLog(io: CliIO, flags: { logFormat?: string; quiet?: boolean }): RunLog {
+  return new RunLog({
+    format: flags.logFormat === 'json' ? 'json' : 'text',
+    write: io.err,
+    interactive: io.interactive ?? false,
+    quiet: Boolean(flags.quiet),
+  });
+}
+
+/** The command as typed, for the run history (quoted where a shell would need it). */
+function commandLine(argv: string[]): string {
+  return ['convbill', ...argv.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`))].join(' ');
+}
+
+/** query reads the published copy unless --db names a file. */
+function readableDatabase(flags: { db?: string; config?: string }): string {
+  if (flags.db !== undefined) return flags.db;
+  const options = resolveBuildOptions({ config: flags.config });
+  const published = options.publishedDb ?? publishedPathOf(options.db);
+  return existsSync(published) || !existsSync(options.db) ? published : options.db;
+}
+
+function program(io: CliIO, verbose: { on: boolean }, argvOf: string[]): Command {
   const cli = new Command('convbill')
     .description('Billable conversations from messaging interaction logs, on DuckDB.')
     .option('--verbose', 'print stack traces and per-model timings')
@@ -40,20 +77,33 @@ function program(io: CliIO, verbose: { on: boolean }): Command {
 
   cli
     .command('build')
-    .description('Load input files and build the billing facts (DuckDB tables and Parquet exports).')
+    .description('Load new input files and build the billing facts: DuckDB tables, Parquet exports and a read-only published copy.')
     .option('--input <path...>', 'input file, directory or glob (repeatable); default: "sources" of the config')
-    .option('--db <file>', `DuckDB database file (default: ${DEFAULT_DB})`)
+    .option('--db <file>', `working DuckDB database file (default: ${DEFAULT_DB})`)
     .option('--cycles <file>', 'explicit billing-cycle calendar: org_id, cycle_start, cycle_end[, cycle_id]')
     .option('--integrations <file>', 'integrations reference: integration_id, platform[, org_id, name]')
     .option('--anchor-day <n>', 'default cycle rule: day of the month cycles start (1-31)')
     .option('--timezone <tz>', 'default cycle rule: IANA timezone of the cycle boundaries')
-    .option('--as-of <instant>', 'the instant the facts are computed as of (default: now)')
+    .option('--as-of <instant>', 'the instant the facts are computed as of (default: now); replays use an earlier one')
     .option('--config <file>', 'config file (default: ./convbill.json when present)')
+    .option('--full-refresh', 'rebuild everything instead of only the (org, cycle) partitions new data touches')
+    .option('--max-reject-rate <share>', 'fail (exit 1, publish nothing) when more than this share (0-1) of the rows read are rejected')
     .option('--threads <n>', 'DuckDB worker threads (default: one per core)')
     .option('--memory-limit <size>', 'DuckDB memory limit, e.g. 2GB; larger work spills to <db>.tmp')
-    .addHelpText('after', '\nExample:\n  convbill build --input logs/ --integrations integrations.csv --anchor-day 15 --timezone Europe/Paris')
+    .addOption(logFormatOption())
+    .option('--quiet', 'print nothing on success (errors still go to stderr)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  convbill build --input logs/ --integrations integrations.csv --anchor-day 15 --timezone Europe/Paris
+  convbill build --config convbill.json --max-reject-rate 0.05 --log-format json   # nightly
+  convbill build --config convbill.json --as-of 2026-10-31T23:59:59Z                # replay a day`,
+    )
     .action(async (flags) => {
-      const result = await build(resolveBuildOptions(flags));
+      const options = { ...resolveBuildOptions(flags), commandLine: commandLine(argvOf) };
+      const result = await build(options, runLog(io, flags));
+      if (flags.quiet) return;
       io.out(`${formatSummary(result)}\n`);
       if (verbose.on) {
         io.out('Timings (s), phases and the models within them:\n');
@@ -62,17 +112,64 @@ function program(io: CliIO, verbose: { on: boolean }): Command {
     });
 
   cli
+    .command('ingest')
+    .description('Load input files into the warehouse without building (the next build stages them).')
+    .option('--input <path...>', 'input file, directory or glob (repeatable); default: "sources" of the config')
+    .option('--db <file>', `working DuckDB database file (default: ${DEFAULT_DB})`)
+    .option('--config <file>', 'config file (default: ./convbill.json when present)')
+    .addOption(logFormatOption())
+    .option('--quiet', 'print nothing on success')
+    .addHelpText('after', '\nExample:\n  convbill ingest --input incoming/2026-11-25/ && convbill build')
+    .action(async (flags) => {
+      const options = { ...resolveBuildOptions(flags), commandLine: commandLine(argvOf) };
+      const report = await ingestOnly(options, runLog(io, flags));
+      if (!flags.quiet) io.out(`${formatIngest(report)}\n`);
+    });
+
+  cli
     .command('query')
-    .description('Run one SQL statement against a convbill database (read-only).')
+    .description('Run one SQL statement, read-only, against the published copy (or the database --db names).')
     .argument('<sql>', 'the SQL to run')
-    .option('--db <file>', `DuckDB database file (default: "db" of the config, else ${DEFAULT_DB})`)
+    .option('--db <file>', 'DuckDB database file (default: the published copy of the configured database)')
     .addOption(new Option('--format <format>', 'output format: table, csv or json').default('table'))
     .option('--config <file>', 'config file (default: ./convbill.json when present)')
     .addHelpText('after', '\nExample:\n  convbill query "select org_id, cycle_id, sum(conversations) from fct_conversation_counts group by all"')
     .action(async (sql: string, flags: { db?: string; format: string; config?: string }) => {
       const format = parseFormat(flags.format);
-      const db = flags.db ?? resolveBuildOptions({ config: flags.config }).db;
-      io.out(`${formatResult(await query(db, sql), format)}\n`);
+      io.out(`${formatResult(await query(readableDatabase(flags), sql), format)}\n`);
+    });
+
+  cli
+    .command('runs')
+    .description('List recent runs: status, as-of, rows, partitions rebuilt, duration.')
+    .option('--db <file>', `working DuckDB database file (default: ${DEFAULT_DB})`)
+    .option('--config <file>', 'config file (default: ./convbill.json when present)')
+    .option('--limit <n>', 'how many runs, newest first', '20')
+    .addOption(new Option('--format <format>', 'output format: table, csv or json').default('table'))
+    .addHelpText('after', '\nExample:\n  convbill runs --limit 5 --format json')
+    .action(async (flags: { db?: string; config?: string; limit: string; format: string }) => {
+      const format = parseFormat(flags.format);
+      const limit = Number(flags.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new ConfigError(`Option --limit must be a whole number, 1 or more, not "${flags.limit}".`);
+      io.out(`${formatResult(await listRuns(resolveBuildOptions({ db: flags.db, config: flags.config }), limit), format)}\n`);
+    });
+
+  cli
+    .command('test')
+    .description('Run the data tests (sql/audits/*.sql) against the working database; exit 1 when one fails.')
+    .option('--db <file>', `working DuckDB database file (default: ${DEFAULT_DB})`)
+    .option('--config <file>', 'config file (default: ./convbill.json when present)')
+    .addHelpText('after', '\nExample:\n  convbill test --config convbill.json')
+    .action(async (flags: { db?: string; config?: string }) => {
+      const results = await testWarehouse(resolveBuildOptions({ db: flags.db, config: flags.config }).db);
+      for (const result of results) {
+        io.out(`${result.passed ? 'PASS' : 'FAIL'}  ${result.name}${result.passed ? '' : `  first offending row: ${JSON.stringify(result.rows[0], jsonSafe)}`}\n`);
+      }
+      const failed = results.filter((result) => !result.passed);
+      if (failed.length > 0) {
+        throw new RunError(`${failed.length} of ${results.length} data tests failed: ${failed.map((result) => result.name).join(', ')}.`);
+      }
+      io.out(`All ${results.length} data tests passed.\n`);
     });
 
   return cli;
@@ -81,7 +178,7 @@ function program(io: CliIO, verbose: { on: boolean }): Command {
 export async function runCli(argv: string[], io: CliIO = processIO): Promise<number> {
   const verbose = { on: argv.includes('--verbose') };
   try {
-    await program(io, verbose).parseAsync(argv, { from: 'user' });
+    await program(io, verbose, argv).parseAsync(argv, { from: 'user' });
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {

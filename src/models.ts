@@ -45,7 +45,8 @@ export interface ModelTiming {
   seconds: number;
   /** rows the model wrote (tables), when known */
   rows?: number;
-  status?: 'success' | 'error';
+  /** models: success or error; audits: pass or fail; phases: none */
+  status?: 'success' | 'error' | 'pass' | 'fail';
 }
 
 /** The package's `sql/` folder, from src/ (tests) or dist/src/ (installed). */
@@ -278,22 +279,29 @@ export async function dropRelation(warehouse: Warehouse, name: string): Promise<
   if (existing) await warehouse.run(`drop ${existing.kind} ${name}`);
 }
 
-export interface AuditFailure {
+export interface AuditResult {
   name: string;
   file: string;
+  passed: boolean;
+  /** the first offending rows (at most 5) */
   rows: Record<string, unknown>[];
+  seconds: number;
 }
 
 /**
- * Runs `sql/audits/*.sql`, each returning the rows that break an invariant,
- * and reports the audits that returned any.
+ * Runs `sql/audits/*.sql`, each returning the rows that break an invariant.
+ * Audits that check a mart per cycle read the temp view `audit_cycles`
+ * (org_id, cycle_start): the cycles a build rewrote, or every cycle.
  */
-export async function runAudits(warehouse: Warehouse, root = sqlDirectory()): Promise<AuditFailure[]> {
-  const failures: AuditFailure[] = [];
+export async function runAudits(warehouse: Warehouse, root = sqlDirectory()): Promise<AuditResult[]> {
+  const results: AuditResult[] = [];
   for (const file of sqlFiles(join(root, 'audits'))) {
     const sql = readFileSync(file, 'utf8').trim().replace(/;\s*$/, '');
-    const rows = await warehouse.rows(`select * from (${sql}) limit 5`);
-    if (rows.length > 0) failures.push({ name: basename(file, '.sql'), file, rows });
+    const started = performance.now();
+    const rows = await warehouse.rows(`select * from (${sql}) limit 5`).catch((error: unknown) => {
+      throw new RunError(`Audit ${basename(file, '.sql')} (${file}) could not run: ${engineMessage(error)}.`, { cause: error });
+    });
+    results.push({ name: basename(file, '.sql'), file, passed: rows.length === 0, rows, seconds: (performance.now() - started) / 1000 });
   }
-  return failures;
+  return results;
 }

@@ -9,9 +9,12 @@
  * "running" until the next run, which holds the database's lock and so knows
  * it is dead, marks it "interrupted".
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
+import { RunError } from './errors.js';
 import type { ModelTiming } from './models.js';
+import { publishedPathOf } from './publish.js';
+import { type QueryResult, query } from './query.js';
 import type { Warehouse } from './warehouse.js';
 
 export type RunStatus = 'running' | 'success' | 'failed' | 'interrupted';
@@ -172,9 +175,25 @@ export function modelResults(timings: ModelTiming[]): RunResults['results'] {
   return timings
     .filter((timing) => timing.status !== undefined)
     .map((timing) => ({
-      unique_id: `model.convbill.${timing.name}`,
-      status: timing.status as 'success' | 'error',
+      unique_id: timing.name.startsWith('audit ') ? `test.convbill.${timing.name.slice(6)}` : `model.convbill.${timing.name}`,
+      status: timing.status as RunResults['results'][number]['status'],
       execution_time: timing.seconds,
       rows_affected: timing.rows ?? null,
     }));
+}
+
+/** Recent runs, newest first: from the working database, or from the published copy while a build holds it. */
+export async function listRuns(options: { db: string; publishedDb?: string }, limit: number): Promise<QueryResult> {
+  const sql = `select run_id, command, status, started_at, round(duration_seconds, 1) as seconds, as_of,
+                      case when full_refresh then 'full' when not full_refresh then 'incremental' end as build,
+                      rows_staged, rows_read, rows_accepted, rows_rejected, partitions_rebuilt, error
+               from convbill_runs order by run_id desc limit ${limit}`;
+  try {
+    return await query(options.db, sql);
+  } catch (error) {
+    const published = options.publishedDb ?? publishedPathOf(options.db);
+    if (!(error instanceof RunError) || !/is locked/.test(error.message) || !existsSync(published)) throw error;
+    // a build holds the working file: the published copy has every run up to the last published one
+    return query(published, sql);
+  }
 }

@@ -6,20 +6,8 @@
 import { copyFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildFacts, tempDir, writeCsv, writeNdjson, type InputRow, type TestBuild } from './helpers.js';
+import { buildFacts, mulberry32, seedsFromEnv, tempDir, writeCsv, writeNdjson, type InputRow, type TestBuild } from './helpers.js';
 import { iso, reference, ruleCycles, type Cycle, type RefInput, type RefOutput, type RefRule } from './reference.js';
-
-/** mulberry32: a tiny seeded PRNG, so a failing seed replays exactly. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const DAY = 86_400_000;
 const ANCHORS = [1, 15, 28, 29, 30, 31];
@@ -350,14 +338,6 @@ function assertCoverage(expected: RefOutput, input: RefInput, seed: number): voi
   expect(expected.conversations.some((c) => c.interaction_count > 1), 'repeat accounts').toBe(true);
   expect(new Set(expected.cycles.map((c) => c.org_id)).size).toBe(ORGS.length);
   expect(expected.cycles.map((c) => `${c.org_id} ${c.cycle_id}`)).toContain(`stark ${midnightEdge(seed).cycleId}`);
-}
-
-function seedsFromEnv(value: string | undefined): number[] | undefined {
-  if (!value) return undefined;
-  return value.split(',').flatMap((part) => {
-    const [from, to] = part.split('-').map(Number) as [number, number | undefined];
-    return Array.from({ length: (to ?? from) - from + 1 }, (_, i) => from + i);
-  });
 }
 
 describe('differential: the pipeline against the reference implementation', () => {

@@ -22,6 +22,27 @@ export function tempDir(prefix = 'convbill-test-'): string {
   return dir;
 }
 
+/** mulberry32: a tiny seeded PRNG, so a failing seed replays exactly. */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** "1-50" or "7,9" (from an environment variable) as a list of seeds. */
+export function seedsFromEnv(value: string | undefined): number[] | undefined {
+  if (!value) return undefined;
+  return value.split(',').flatMap((part) => {
+    const [from, to] = part.split('-').map(Number) as [number, number | undefined];
+    return Array.from({ length: (to ?? from) - from + 1 }, (_, i) => from + i);
+  });
+}
+
 export type InputRow = Record<string, string | number | null | undefined>;
 
 function csvCell(value: string | number | null | undefined): string {

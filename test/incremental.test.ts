@@ -1,0 +1,165 @@
+/**
+ * Incremental builds equal full rebuilds. Random sequences of loads — late
+ * rows for old cycles, rows that close open interactions, conflicts arriving
+ * late, duplicates, a file loaded twice, a file replaced, as-of moving on
+ * (and, now and then, back) — are built step by step into one warehouse;
+ * after every step its marts, Parquet exports and published copy must equal
+ * a full rebuild of the same files into a fresh database.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { build } from '../src/build.js';
+import type { BuildOptions } from '../src/config.js';
+import { mulberry32, rows, seedsFromEnv, tempDir, writeCsv, type InputRow } from './helpers.js';
+
+const DAY = 86_400_000;
+const ORGS = ['default', 'acme', 'globex', 'initech'];
+const INTEGRATIONS = [['wa-1', 'whatsapp'], ['wa-2', 'whatsapp'], ['fb-1', 'facebook'], ['x-1', '']] as const;
+const COLUMNS = ['org_id', 'integration_id', 'interaction_id', 'customer_account_id', 'platform', 'message_id', 'started_at', 'ended_at', 'occurred_at'];
+
+/** What a build must publish, in a stable order: compared between the two warehouses. */
+const MARTS: Record<string, string> = {
+  fct_billable_conversations: `select org_id, cycle_id, cycle_start, cycle_end, integration_id, platform, customer_account_id,
+      interaction_count, first_activity_at, last_activity_at from fct_billable_conversations order by all`,
+  fct_conversation_counts: `select org_id, cycle_id, cycle_start, cycle_end, integration_id, platform, conversations
+      from fct_conversation_counts order by all`,
+  dim_billing_cycles: `select org_id, cycle_id, cycle_start, cycle_end, timezone, cycle_source from dim_billing_cycles order by all`,
+  dim_integrations: `select org_id, integration_id, platform, integration_name, platform_source from dim_integrations order by all`,
+  rejected_interactions: `select source_file, source_row, reason, raw from rejected_interactions order by all`,
+  rpt_source_files: `select source_file, rows_read, rows_accepted, rows_rejected, identity_holds from rpt_source_files
+      where superseded_by is null order by all`,
+  rpt_data_quality: `select check_name, affected_count from rpt_data_quality where check_name <> 'superseded_rows' order by all`,
+};
+
+interface Step {
+  asOfMs: number;
+  action: 'new_file' | 'same_file_again' | 'replace_file' | 'nothing';
+  fullRefresh: boolean;
+}
+
+function scenario(seed: number) {
+  const rnd = mulberry32(seed);
+  const int = (n: number) => Math.floor(rnd() * n);
+  const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
+  const chance = (p: number) => rnd() < p;
+  const startMs = Date.UTC(2026, 0, 1) + int(300) * DAY;
+  const earlier: InputRow[] = [];
+  const accountOf = new Map<string, string>();
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  const row = (asOfMs: number): InputRow => {
+    if (earlier.length > 0 && chance(0.06)) return { ...pick(earlier) }; // an exact duplicate
+    const org = pick(ORGS);
+    const [integration, platform] = pick(INTEGRATIONS);
+    const key = `${org}/${integration}/i-${int(8)}`;
+    const interactionId = chance(0.06) ? '' : key.split('/')[2];
+    let account = accountOf.get(key) ?? `cust-${int(6)}`;
+    if (chance(0.05)) account = `other-${int(3)}`; // a conflict, perhaps with a much older row
+    accountOf.set(key, account);
+    // mostly recent activity, some late rows for old cycles, a few after as-of
+    const base = chance(0.2) ? asOfMs - int(150) * DAY : chance(0.08) ? asOfMs + int(5) * DAY : asOfMs - int(20) * DAY;
+    const start = base + int(86_400) * 1000;
+    const out: InputRow = { org_id: org === 'default' && chance(0.5) ? '' : org, integration_id: integration, interaction_id: interactionId, customer_account_id: account, platform };
+    if (chance(0.3)) {
+      out.occurred_at = iso(start);
+      out.message_id = `m-${int(1000)}`;
+    } else {
+      out.started_at = iso(start);
+      // open about one time in six; durations from minutes to weeks
+      out.ended_at = chance(0.17) ? '' : iso(start + pick([5 * 60_000, 3 * 3_600_000, 2 * DAY, 20 * DAY]) * (0.5 + rnd()));
+    }
+    const bad = rnd();
+    if (bad < 0.02) out.integration_id = ' ';
+    else if (bad < 0.04) out[out.started_at !== undefined ? 'started_at' : 'occurred_at'] = 'not-a-date';
+    else if (bad < 0.06 && out.started_at) out.ended_at = iso(start - DAY);
+    earlier.push(out);
+    return out;
+  };
+
+  const steps: Step[] = [];
+  let asOfMs = startMs;
+  for (let index = 0; index < 8; index += 1) {
+    if (index > 0) asOfMs = chance(0.06) ? asOfMs - int(15) * DAY : asOfMs + pick([0, 1, 1, 3, 20, 40]) * DAY + int(3_600) * 1000;
+    const action = index === 0 ? 'new_file' : pick(['new_file', 'new_file', 'new_file', 'same_file_again', 'replace_file', 'nothing'] as const);
+    steps.push({ asOfMs, action, fullRefresh: index > 0 && chance(0.05) });
+  }
+  return { steps, row, int };
+}
+
+function optionsFor(dir: string, db: string, files: string[], asOfMs: number, fullRefresh: boolean): BuildOptions {
+  return {
+    db: join(dir, `${db}.duckdb`),
+    parquetDir: join(dir, `${db}_parquet`),
+    sources: files.map((path) => ({ path, timezone: 'UTC', columns: {} })),
+    integrations: join(dir, 'integrations.csv'),
+    cycles: {
+      defaultRule: { anchorDay: 1, timezone: 'UTC' },
+      orgRules: { acme: { anchorDay: 15, timezone: 'Europe/Paris' }, globex: { anchorDay: 31, timezone: 'America/New_York' } },
+      calendar: join(dir, 'calendar.csv'),
+    },
+    asOf: new Date(asOfMs).toISOString(),
+    fullRefresh,
+  };
+}
+
+async function marts(db: string): Promise<Record<string, unknown[]>> {
+  const result: Record<string, unknown[]> = {};
+  for (const [name, sql] of Object.entries(MARTS)) result[name] = await rows(db, sql);
+  return result;
+}
+
+describe('incremental builds', () => {
+  // INCR_SEEDS=1-40 (or 7,9) runs other seeds
+  for (const seed of seedsFromEnv(process.env.INCR_SEEDS) ?? [11, 12, 13, 14]) {
+    it(`seed ${seed}: after every load and build, the warehouse equals a full rebuild of the same files`, async () => {
+      const dir = tempDir();
+      // initech bills on an explicit calendar with a gap (outside_billing_cycles)
+      writeCsv(dir, 'calendar.csv', [
+        { org_id: 'initech', cycle_start: '2025-06-01', cycle_end: '2026-06-01', cycle_id: 'FY26' },
+        { org_id: 'initech', cycle_start: '2026-07-01', cycle_end: '2027-07-01', cycle_id: 'FY27' },
+      ]);
+      writeCsv(dir, 'integrations.csv', [{ integration_id: 'wa-2', platform: 'whatsapp', org_id: '', name: 'Support' }]);
+      const { steps, row, int } = scenario(seed);
+      const files: string[] = [];
+      const plans: string[] = [];
+      for (const [index, step] of steps.entries()) {
+        let input: string[] = [];
+        if (step.action === 'new_file') {
+          const path = writeCsv(dir, `logs-${index}.csv`, Array.from({ length: 8 + int(20) }, () => row(step.asOfMs)), COLUMNS);
+          files.push(path);
+          input = [path];
+        } else if (step.action === 'same_file_again') {
+          input = [files[int(files.length)] as string];
+        } else if (step.action === 'replace_file') {
+          // a corrected export at the same path: some rows dropped, others added
+          const path = files[int(files.length)] as string;
+          writeCsv(dir, path.slice(dir.length + 1), Array.from({ length: 5 + int(10) }, () => row(step.asOfMs)), COLUMNS);
+          input = [path];
+        }
+        const incremental = await build(optionsFor(dir, 'nightly', input, step.asOfMs, step.fullRefresh));
+        plans.push(incremental.plan.reason);
+        const full = await build(optionsFor(dir, `full-${index}`, files, step.asOfMs, false));
+        expect(full.plan.fullRefresh).toBe(true);
+        const nightly = join(dir, 'nightly.duckdb');
+        const expected = await marts(full.db);
+        expect(await marts(nightly), `seed ${seed}, step ${index} (${step.action}${step.fullRefresh ? ', full refresh' : ''})`).toEqual(expected);
+        // what readers see: the published copy and the Parquet exports
+        const published = await marts(join(dir, 'nightly_published.duckdb'));
+        expect(published.fct_billable_conversations).toEqual(expected.fct_billable_conversations);
+        expect(published.fct_conversation_counts).toEqual(expected.fct_conversation_counts);
+        expect(published.rejected_interactions).toEqual(expected.rejected_interactions);
+        const exported = expected.fct_conversation_counts?.length === 0 ? [] : await rows(
+          nightly,
+          `select org_id, cycle_id, cycle_start, cycle_end, integration_id, platform, conversations
+           from read_parquet('${join(dir, 'nightly_parquet')}/fct_conversation_counts/**/*.parquet', hive_partitioning = true, hive_types_autocast = false)
+           order by all`,
+        );
+        expect(exported).toEqual(expected.fct_conversation_counts);
+      }
+      // the sequence exercised the incremental path, not only full refreshes
+      expect(plans).toContain('incremental');
+      expect(existsSync(join(dir, 'nightly_runs', 'run_results.json'))).toBe(true);
+    }, 180_000);
+  }
+});
