@@ -3,7 +3,7 @@
  *   node dist/bench/contenders.js <name> '<json args>'
  * prints one JSON line: seconds (and phases), conversation total, peak RSS.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from '../src/build.js';
 import { Warehouse } from '../src/warehouse.js';
@@ -14,8 +14,12 @@ import { benchSql } from './sql-template.js';
 
 export interface ContenderArgs {
   input: string;
+  /** one more day of rows after the history in `input` */
+  day?: string;
   asOf: string;
   work: string;
+  /** nightly: the warehouse (built from `input` alone) the increment starts from */
+  base?: string;
   memoryLimit?: string;
   threads?: number;
 }
@@ -52,21 +56,21 @@ async function floor(file: 'floor-bare.sql' | 'floor-spec.sql', args: ContenderA
   }
 }
 
-async function convbill(args: ContenderArgs): Promise<Omit<ContenderResult, 'maxRssKb'>> {
-  rmSync(args.work, { recursive: true, force: true });
-  mkdirSync(args.work, { recursive: true });
-  const db = join(args.work, 'convbill.duckdb');
+const cycleConfig = () => ({
+  defaultRule: { anchorDay: 1, timezone: 'UTC' },
+  orgRules: Object.fromEntries(
+    Object.entries(orgRulesConfig()).map(([org, rule]) => [org, { anchorDay: rule.anchor_day, timezone: rule.timezone }]),
+  ),
+});
+
+/** A build into `work` of `inputs`; a nightly increment when `work` already holds a warehouse. */
+async function convbillBuild(args: ContenderArgs, inputs: string[]): Promise<Omit<ContenderResult, 'maxRssKb'>> {
   const { seconds, value } = await timed(() =>
     build({
-      db,
+      db: join(args.work, 'convbill.duckdb'),
       parquetDir: join(args.work, 'parquet'),
-      sources: [{ path: args.input, timezone: 'UTC', columns: {} }],
-      cycles: {
-        defaultRule: { anchorDay: 1, timezone: 'UTC' },
-        orgRules: Object.fromEntries(
-          Object.entries(orgRulesConfig()).map(([org, rule]) => [org, { anchorDay: rule.anchor_day, timezone: rule.timezone }]),
-        ),
-      },
+      sources: inputs.map((path) => ({ path, timezone: 'UTC', columns: {} })),
+      cycles: cycleConfig(),
       asOf: args.asOf,
       memoryLimit: args.memoryLimit,
       threads: args.threads,
@@ -77,8 +81,28 @@ async function convbill(args: ContenderArgs): Promise<Omit<ContenderResult, 'max
   return { seconds, phases, conversations };
 }
 
+function freshDirectory(path: string): void {
+  rmSync(path, { recursive: true, force: true });
+  mkdirSync(path, { recursive: true });
+}
+
+/** Full build of the history (and the extra day, when given). */
+async function convbill(args: ContenderArgs): Promise<Omit<ContenderResult, 'maxRssKb'>> {
+  freshDirectory(args.work);
+  return convbillBuild(args, args.day ? [args.input, args.day] : [args.input]);
+}
+
+/** One more day on a copy of the history's warehouse (the copy is not timed). */
+async function nightly(args: ContenderArgs): Promise<Omit<ContenderResult, 'maxRssKb'>> {
+  if (!args.base || !args.day) throw new Error('nightly needs base and day');
+  freshDirectory(args.work);
+  cpSync(args.base, args.work, { recursive: true, verbatimSymlinks: true });
+  return convbillBuild(args, [args.day]);
+}
+
 const CONTENDERS: Record<string, (args: ContenderArgs) => Promise<Omit<ContenderResult, 'maxRssKb'>>> = {
   convbill,
+  nightly,
   'floor-bare': (args) => floor('floor-bare.sql', args),
   'floor-spec': (args) => floor('floor-spec.sql', args),
   naive: naiveCount,

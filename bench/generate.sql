@@ -5,7 +5,9 @@
 --          skewed distribution, a year of start times, durations from minutes
 --          to weeks (a few percent cross a cycle boundary), about 0.5% open,
 --          about 0.5% exact duplicates and 0.1% bad rows.
--- parameters: rows, seed, path (substituted by bench/generate.ts).
+-- parameters: rows, seed, path, first (the first row number, so that a later
+--             day's rows get interaction ids of their own), start and days
+--             (the span of start times) — substituted by bench/generate.ts.
 copy (
     with numbered as (
         select
@@ -16,13 +18,13 @@ copy (
             hash(range, {{seed}} + 3) as h_start,
             hash(range, {{seed}} + 4) as h_duration,
             hash(range, {{seed}} + 5) as h_flags
-        from range({{rows}})
+        from range({{first}}, {{first}} + {{rows}})
     ),
 
     -- about 0.5% of rows repeat the row before them exactly
     with_duplicates as (
         select
-            case when h_flags % 200 = 1 and n > 0 then n - 1 else n end as source_n,
+            case when h_flags % 200 = 1 and n > {{first}} then n - 1 else n end as source_n,
             h_flags
         from numbered
     ),
@@ -35,8 +37,8 @@ copy (
             (numbered.h_integration >> 17) % 20 as integration_n,
             -- skewed: a few accounts come back very often
             floor(pow((numbered.h_account % 1000000) / 1000000.0, 3) * 2000000)::bigint as account_n,
-            timestamptz '2025-01-01 00:00:00+00'
-                + to_microseconds((numbered.h_start % (365 * 86400))::bigint * 1000000) as started_at,
+            timestamptz '{{start}}'
+                + to_microseconds((numbered.h_start % ({{days}} * 86400))::bigint * 1000000) as started_at,
             -- log-uniform from one minute to two weeks
             exp(ln(60) + (numbered.h_duration % 1000000) / 1000000.0 * (ln(14 * 86400) - ln(60)))::bigint as duration_s,
             numbered.h_duration % 200 = 7 as is_open

@@ -6,10 +6,21 @@ import { parseArgs } from 'node:util';
 import { Warehouse } from '../src/warehouse.js';
 import { benchSql } from './sql-template.js';
 
-export async function generate(rows: number, path: string, seed = 42): Promise<void> {
+export interface Span {
+  /** the first row number: a later day's rows continue the history's */
+  first: number;
+  /** start times run from here (UTC) for `days` days */
+  start: string;
+  days: number;
+}
+
+/** A year of history from 2025-01-01. */
+export const HISTORY: Span = { first: 0, start: '2025-01-01 00:00:00+00', days: 365 };
+
+export async function generate(rows: number, path: string, seed = 42, span: Span = HISTORY): Promise<void> {
   const warehouse = await Warehouse.open(':memory:');
   try {
-    await warehouse.run(benchSql('generate.sql', { rows, seed, path: path.replaceAll("'", "''") }));
+    await warehouse.run(benchSql('generate.sql', { rows, seed, path: path.replaceAll("'", "''"), ...span }));
   } finally {
     warehouse.close();
   }

@@ -1,0 +1,228 @@
+/**
+ * Nightly operation through the compiled binary: ingest then build, the
+ * same night run twice, a build killed mid-way, two builds at once, a
+ * failing audit, the reject-rate threshold, JSON logs, run history and
+ * replays.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Warehouse } from '../src/warehouse.js';
+import { rows, tempDir, writeCsv, writeParquet, type InputRow } from './helpers.js';
+
+const cliPath = resolve('dist/src/cli.js');
+
+function convbill(cwd: string, args: string[]) {
+  const run = spawnSync(process.execPath, [cliPath, ...args], { cwd, encoding: 'utf8' });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+/** Starts a build in the background; resolves `started` once its JSON log shows `event`. */
+function background(cwd: string, args: string[], event: string) {
+  const child = spawn(process.execPath, [cliPath, ...args, '--log-format', 'json'], { cwd });
+  let stderr = '';
+  const started = new Promise<void>((resolveStarted, reject) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes(`"event":"${event}"`)) resolveStarted();
+    });
+    child.on('exit', () => reject(new Error(`build ended before "${event}": ${stderr}`)));
+  });
+  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
+  return { child, started, exited, stderr: () => stderr };
+}
+
+const night = (day: number, count: number): InputRow[] =>
+  Array.from({ length: count }, (_, n) => ({
+    interaction_id: `d${day}-${n}`,
+    integration_id: n % 3 ? 'wa-1' : 'fb-1',
+    customer_account_id: `cust-${n % 7}`,
+    started_at: `2026-03-${String(day).padStart(2, '0')}T${String(8 + (n % 10)).padStart(2, '0')}:00:00Z`,
+    ended_at: n % 5 ? `2026-03-${String(day).padStart(2, '0')}T20:00:00Z` : '',
+    org_id: n % 2 ? 'acme' : 'globex',
+  }));
+
+/** Every published mart, in a stable order. */
+async function publishedMarts(db: string): Promise<unknown[][]> {
+  const tables = ['fct_billable_conversations', 'fct_conversation_counts', 'dim_billing_cycles', 'dim_integrations', 'rejected_interactions', 'rpt_source_files'];
+  const result: unknown[][] = [];
+  for (const table of tables) result.push(await rows(db, `select * from ${table} order by all`));
+  return result;
+}
+
+function exportDigest(dir: string): string {
+  const hash = createHash('sha256');
+  const walk = (path: string): void => {
+    for (const entry of readdirSync(path, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const child = join(path, entry.name);
+      if (entry.isDirectory()) walk(child);
+      else if (entry.name.endsWith('.parquet')) hash.update(child.slice(dir.length)).update(readFileSync(child));
+    }
+  };
+  walk(dir);
+  return hash.digest('hex');
+}
+
+/** A Parquet file big enough that a build takes a while: 300k rows. */
+async function bigInput(dir: string): Promise<string> {
+  return writeParquet(
+    dir,
+    'big.parquet',
+    `select 'i' || n as interaction_id, 'wa-' || (n % 40) as integration_id, 'c' || (n * 7919 % 50000) as customer_account_id,
+            timestamptz '2025-01-01 00:00:00+00' + to_seconds(n * 97 % 31536000) as started_at,
+            timestamptz '2025-01-01 00:00:00+00' + to_seconds(n * 97 % 31536000 + 3600) as ended_at,
+            'org-' || (n % 5) as org_id
+     from range(300000) t(n)`,
+  );
+}
+
+describe('nightly operation', () => {
+  it('ingest, then build stages what was ingested; the same night run twice changes nothing; run history and run_results.json', async () => {
+    const dir = tempDir();
+    writeCsv(dir, 'day-01.csv', night(1, 30));
+    const asOf = ['--as-of', '2026-03-02T00:00:00Z'];
+    expect(convbill(dir, ['build', '--input', 'day-01.csv', ...asOf, '--quiet'])).toMatchObject({ status: 0, stdout: '', stderr: '' });
+
+    writeCsv(dir, 'day-02.csv', night(2, 30));
+    const ingested = convbill(dir, ['ingest', '--input', 'day-02.csv']);
+    expect(ingested.status).toBe(0);
+    expect(ingested.stdout).toMatch(/day-02\.csv: loaded as load 2, 30 rows/);
+    const nightly = ['build', '--as-of', '2026-03-03T00:00:00Z'];
+    const first = convbill(dir, nightly);
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain('Rows: 60 read = 60 accepted + 0 rejected');
+    const published = join(dir, 'convbill_published.duckdb');
+    const marts = await publishedMarts(published);
+    const exported = exportDigest(join(dir, 'convbill_parquet'));
+    const exportVersion = readlinkSync(join(dir, 'convbill_parquet'));
+
+    const again = convbill(dir, nightly);
+    expect(again.status).toBe(0);
+    expect(await publishedMarts(published)).toEqual(marts);
+    expect(exportDigest(join(dir, 'convbill_parquet'))).toBe(exported);
+    expect(readlinkSync(join(dir, 'convbill_parquet'))).not.toBe(exportVersion);
+
+    const runs = await rows(join(dir, 'convbill.duckdb'), `select run_id, command, status, full_refresh, rows_staged, partitions_rebuilt from convbill_runs order by run_id`);
+    expect(runs).toEqual([
+      { run_id: 1, command: 'build', status: 'success', full_refresh: true, rows_staged: 30, partitions_rebuilt: 2 },
+      { run_id: 2, command: 'ingest', status: 'success', full_refresh: null, rows_staged: null, partitions_rebuilt: 0 },
+      // only the March cycles of both orgs: the one the new day falls in
+      { run_id: 3, command: 'build', status: 'success', full_refresh: false, rows_staged: 30, partitions_rebuilt: 2 },
+      { run_id: 4, command: 'build', status: 'success', full_refresh: false, rows_staged: 0, partitions_rebuilt: 0 },
+    ]);
+    const listed = convbill(dir, ['runs', '--format', 'json', '--limit', '2']);
+    expect(JSON.parse(listed.stdout).map((run: { run_id: number }) => run.run_id)).toEqual([4, 3]);
+    const results = JSON.parse(readFileSync(join(dir, 'convbill_runs', 'run_results.json'), 'utf8'));
+    expect(results).toMatchObject({ run_id: 4, status: 'success', full_refresh: false, refresh_reason: 'incremental' });
+    expect(results.results.map((result: { unique_id: string }) => result.unique_id)).toEqual(
+      expect.arrayContaining(['model.convbill.int_interactions', 'model.convbill.fct_billable_conversations', 'test.convbill.audit_rows_conserved']),
+    );
+    // the published copy carries the run history too, and `query` reads it
+    const viaQuery = convbill(dir, ['query', 'select max(run_id) as run from convbill_runs', '--format', 'csv']);
+    expect(viaQuery.stdout.trim()).toBe('run\n4');
+  });
+
+  it('--log-format json writes one JSON object per line on stderr; a replay with an earlier as-of rebuilds in full', () => {
+    const dir = tempDir();
+    writeCsv(dir, 'day-01.csv', night(1, 10));
+    const run = convbill(dir, ['build', '--input', 'day-01.csv', '--as-of', '2026-04-01T00:00:00Z', '--log-format', 'json', '--quiet']);
+    expect(run.status).toBe(0);
+    const events = run.stderr.trimEnd().split('\n').map((line) => JSON.parse(line));
+    expect(events[0]).toMatchObject({ event: 'run_started', run_id: 1 });
+    expect(events.map((event) => event.event)).toEqual(expect.arrayContaining(['file', 'plan', 'model', 'audit', 'run_finished']));
+    expect(events.at(-1)).toMatchObject({ event: 'run_finished', status: 'success', full_refresh: true });
+    const replay = convbill(dir, ['build', '--as-of', '2026-03-01T12:00:00Z', '--log-format', 'json', '--quiet']);
+    expect(replay.status).toBe(0);
+    const plan = replay.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line)).find((event) => event.event === 'plan');
+    expect(plan).toMatchObject({ full_refresh: true, reason: "as-of is earlier than the last build's" });
+  });
+
+  it('--max-reject-rate: too many rejects fail the run with exit 1 and publish nothing', async () => {
+    const dir = tempDir();
+    writeCsv(dir, 'day-01.csv', night(1, 10));
+    expect(convbill(dir, ['build', '--input', 'day-01.csv', '--as-of', '2026-03-02T00:00:00Z']).status).toBe(0);
+    writeCsv(dir, 'day-02.csv', night(2, 10).map((row, n) => (n < 4 ? { ...row, customer_account_id: ' ' } : row)));
+    const published = join(dir, 'convbill_published.duckdb');
+    const before = statSync(published).mtimeMs;
+    const failed = convbill(dir, ['build', '--input', 'day-02.csv', '--as-of', '2026-03-03T00:00:00Z', '--max-reject-rate', '0.25']);
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toMatch(/^convbill: 4 of the 10 rows this build read were rejected \(40\.00%\), more than --max-reject-rate 0\.25; nothing was published/);
+    expect(statSync(published).mtimeMs).toBe(before);
+    expect(await rows(published, `select sum(conversations)::integer as n from fct_conversation_counts`)).toEqual([{ n: 10 }]);
+    const status = await rows(join(dir, 'convbill.duckdb'), `select status, error from convbill_runs order by run_id desc limit 1`);
+    expect(status[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/max-reject-rate/) });
+    // the loaded file waits for the next build, which takes it
+    const next = convbill(dir, ['build', '--as-of', '2026-03-03T00:00:00Z', '--max-reject-rate', '0.5']);
+    expect(next.status).toBe(0);
+    expect(next.stdout).toContain('Rows: 20 read = 16 accepted + 4 rejected');
+  });
+
+  it('a failing audit fails the run with exit 1, names it, and publishes nothing; convbill test reports it', async () => {
+    const dir = tempDir();
+    writeCsv(dir, 'day-01.csv', night(1, 10));
+    expect(convbill(dir, ['build', '--input', 'day-01.csv', '--as-of', '2026-03-02T00:00:00Z']).status).toBe(0);
+    expect(convbill(dir, ['test']).stdout).toContain('All 11 data tests passed.');
+    // corrupt the working facts behind convbill's back, in a cycle the next
+    // night does not rewrite: a conversation billed in February too
+    const working = await Warehouse.open(join(dir, 'convbill.duckdb'));
+    await working.run(
+      `insert into fct_billable_conversations
+       select org_id, '2026-02-01', timestamptz '2026-02-01 00:00:00+00', cycle_start, integration_id, platform,
+              customer_account_id, interaction_count, first_activity_at, last_activity_at
+       from fct_billable_conversations limit 1`,
+    );
+    working.close();
+    const tested = convbill(dir, ['test']);
+    expect(tested.status).toBe(1);
+    expect(tested.stdout).toMatch(/FAIL {2}audit_facts_conserved {2}first offending row: \{"assigned_pairs":10,"billed_pairs":11\}/);
+    expect(tested.stderr).toMatch(/^convbill: \d+ of 11 data tests failed: .*audit_facts_conserved/);
+    const link = readlinkSync(join(dir, 'convbill_parquet'));
+    writeCsv(dir, 'day-02.csv', night(2, 10));
+    const failed = convbill(dir, ['build', '--input', 'day-02.csv', '--as-of', '2026-03-03T00:00:00Z']);
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toMatch(/^convbill: Audit audit_facts_conserved failed \(.*audit_facts_conserved\.sql\); first offending row: /);
+    expect(readlinkSync(join(dir, 'convbill_parquet'))).toBe(link);
+    expect(await rows(join(dir, 'convbill_published.duckdb'), `select count(*)::integer as n from fct_billable_conversations`)).toEqual([{ n: 10 }]);
+    // --full-refresh recomputes everything from the raw layer and repairs it
+    const repaired = convbill(dir, ['build', '--as-of', '2026-03-03T00:00:00Z', '--full-refresh']);
+    expect(repaired.status).toBe(0);
+    expect(repaired.stdout).toContain('Rows: 20 read = 20 accepted + 0 rejected');
+  });
+
+  it('a build killed mid-way leaves the previous facts, export and published copy intact; the next build completes', async () => {
+    const dir = tempDir();
+    writeCsv(dir, 'day-01.csv', night(1, 10));
+    expect(convbill(dir, ['build', '--input', 'day-01.csv', '--as-of', '2026-03-02T00:00:00Z']).status).toBe(0);
+    const published = join(dir, 'convbill_published.duckdb');
+    const before = await publishedMarts(published);
+    const exported = exportDigest(join(dir, 'convbill_parquet'));
+    await bigInput(dir);
+    const killed = background(dir, ['build', '--input', 'big.parquet', '--as-of', '2026-03-02T00:00:00Z'], 'plan');
+    await killed.started;
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+    expect(await publishedMarts(published)).toEqual(before);
+    expect(exportDigest(join(dir, 'convbill_parquet'))).toBe(exported);
+    // the working database rolled back: still the first night's facts
+    expect(await rows(join(dir, 'convbill.duckdb'), `select sum(conversations)::integer as n from fct_conversation_counts`)).toEqual([{ n: 10 }]);
+    const next = convbill(dir, ['build', '--as-of', '2026-03-02T00:00:00Z']);
+    expect(next.stderr).toBe('');
+    expect(next.stdout).toContain('Rows: 300010 read = 300010 accepted + 0 rejected');
+    const runs = await rows(join(dir, 'convbill.duckdb'), `select status from convbill_runs order by run_id`);
+    expect(runs.map((run) => run.status)).toEqual(['success', 'interrupted', 'success']);
+  }, 120_000);
+
+  it('a second build while one runs fails at once with exit 1 and harms nothing', async () => {
+    const dir = tempDir();
+    await bigInput(dir);
+    const first = background(dir, ['build', '--input', 'big.parquet', '--as-of', '2026-03-02T00:00:00Z'], 'run_started');
+    await first.started;
+    const second = convbill(dir, ['build', '--input', 'big.parquet', '--as-of', '2026-03-02T00:00:00Z']);
+    expect(second.status).toBe(1);
+    expect(second.stderr).toMatch(/^convbill: Database .*convbill\.duckdb is locked by another process \(PID \d+.*\), most likely a convbill build still running; nothing was changed/);
+    expect(await first.exited).toBe(0);
+    expect(await rows(join(dir, 'convbill_published.duckdb'), `select count(*)::integer as runs from convbill_runs`)).toEqual([{ runs: 1 }]);
+  }, 120_000);
+});
