@@ -99,7 +99,7 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
     const plan = planned;
     const publishFrom = plan.fullRefresh ? null : previousRunId;
     const parquetDir = await timed('phase: parquet export', () =>
-      exportParquet(warehouse, options.parquetDir, { runId: run.runId, previousRunId: publishFrom }),
+      exportParquet(warehouse, options.parquetDir, { runId: run.runId, previousRunId: publishFrom, asOf: run.asOf }),
     );
     const summary = await timed('phase: summary', () => readSummary(warehouse));
     const rowsStaged = Number(await warehouse.value<bigint>(`select count(*) from stg_rows`));

@@ -8,12 +8,18 @@
  * (DuckDB's COPY ... PARTITION_BY ... OVERWRITE would delete every partition
  * of the target first.)
  *
- * After an incremental build only the rewritten partitions (int_dirty_cycles)
- * are written; the new version takes every other partition from the previous
- * one as hard links, which cost no copying and stay valid when the previous
- * version is deleted. A marker file names the build each version holds, so
- * that a version left behind by a build that failed after committing is
- * never reused.
+ * Each partition of the detail facts holds two files: `settled_*.parquet`,
+ * the conversations whose last activity is before as-of, and
+ * `active_*.parquet`, those still going at as-of. Readers glob the folder and
+ * see one table. Night after night, what changes is mostly the active
+ * conversations (their last activity is as-of), so after an incremental
+ * build only the partitions in int_dirty_cycles are written, and of those
+ * only the active file unless a settled conversation changed too. Every
+ * other file comes from the previous version as a hard link, which costs no
+ * copying and stays valid when the previous version is deleted. A marker
+ * file names the build each version holds, so that a version left behind by
+ * a build that failed after committing is never reused. The counts are
+ * small and written whole.
  */
 import {
   existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync,
@@ -34,6 +40,8 @@ export const EXPORTED_TABLES: Record<string, string[]> = {
   ],
 };
 
+const DETAIL = 'fct_billable_conversations';
+
 function versionsDirectory(parquetDir: string): string {
   const target = resolve(parquetDir);
   return join(dirname(target), `.${basename(target)}.versions`);
@@ -44,7 +52,7 @@ const RUN_MARKER = '_convbill_run';
 export async function exportParquet(
   warehouse: Warehouse,
   parquetDir: string,
-  build: { runId: number; previousRunId: number | null },
+  build: { runId: number; previousRunId: number | null; asOf: string },
 ): Promise<string> {
   const link = resolve(parquetDir);
   if (existsSync(link) && !lstatSync(link).isSymbolicLink()) {
@@ -58,26 +66,24 @@ export async function exportParquet(
   const version = join(versions, `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`);
   mkdirSync(version, { recursive: true });
   try {
+    const dirty = reusable ? await dirtyPartitions(warehouse) : undefined;
     for (const [table, columns] of Object.entries(EXPORTED_TABLES)) {
-      if (reusable) {
-        await linkCleanPartitions(warehouse, join(current as string, table), join(version, table));
-        const staging = join(version, `.staging-${table}`);
-        await warehouse.run(
-          `copy (select ${columns.join(', ')} from ${table}
-                 semi join int_dirty_cycles
-                     on ${table}.org_id = int_dirty_cycles.org_id and ${table}.cycle_start = int_dirty_cycles.cycle_start)
-           to ${sqlString(staging)} (format parquet, partition_by (org_id, cycle_id))`,
-        );
-        movePartitions(staging, join(version, table));
-      } else {
-        await warehouse.run(
-          `copy (select ${columns.join(', ')} from ${table}) to ${sqlString(join(version, table))}
-           (format parquet, partition_by (org_id, cycle_id))`,
-        );
+      const folder = join(version, table);
+      mkdirSync(folder, { recursive: true });
+      if (table !== DETAIL) {
+        // A table with no rows writes no partition; the folder stays, so that
+        // readers' globs find an empty table rather than a missing one.
+        await copyPartitioned(warehouse, `select ${columns.join(', ')} from ${table}`, folder, 'data');
+        continue;
       }
-      // A table with no rows writes no partition; keep the folder so that
-      // readers' globs find an empty table rather than a missing one.
-      mkdirSync(join(version, table), { recursive: true });
+      if (dirty) linkUnchanged(join(current as string, table), folder, dirty);
+      const select = (part: 'settled' | 'active', where: string) =>
+        `select ${columns.map((column) => `${table}.${column}`).join(', ')} from ${table}
+         ${dirty ? `semi join int_dirty_cycles on ${table}.org_id = int_dirty_cycles.org_id
+                    and ${table}.cycle_start = int_dirty_cycles.cycle_start${part === 'settled' ? ' and int_dirty_cycles.settled_changed' : ''}` : ''}
+         where ${where}`;
+      await copyPartitioned(warehouse, select('settled', `${table}.last_activity_at < ${sqlString(build.asOf)}::timestamptz`), folder, 'settled');
+      await copyPartitioned(warehouse, select('active', `${table}.last_activity_at >= ${sqlString(build.asOf)}::timestamptz`), folder, 'active');
     }
     writeFileSync(join(version, RUN_MARKER), `${build.runId}\n`);
   } catch (error) {
@@ -107,34 +113,48 @@ function heldRun(version: string): number | undefined {
 /** Hive folder names percent-encode the value; decoding is unambiguous. */
 const partitionValue = (folder: string) => decodeURIComponent(folder.slice(folder.indexOf('=') + 1));
 
-/** Links every partition of `from` that this build did not rewrite into `to`. */
-async function linkCleanPartitions(warehouse: Warehouse, from: string, to: string): Promise<void> {
-  mkdirSync(to, { recursive: true });
-  if (!existsSync(from)) return;
-  const dirty = new Set(
-    (await warehouse.rows<{ org_id: string; cycle_id: string }>(`select org_id, cycle_id from int_dirty_cycles`)).map(
-      (row) => JSON.stringify([row.org_id, row.cycle_id]),
-    ),
+type DirtyPartitions = Map<string, { settledChanged: boolean }>;
+const partitionKey = (org: string, cycle: string) => JSON.stringify([org, cycle]);
+
+async function dirtyPartitions(warehouse: Warehouse): Promise<DirtyPartitions> {
+  const rows = await warehouse.rows<{ org_id: string; cycle_id: string; settled_changed: boolean }>(
+    `select org_id, cycle_id, settled_changed from int_dirty_cycles`,
   );
+  return new Map(rows.map((row) => [partitionKey(row.org_id, row.cycle_id), { settledChanged: row.settled_changed }]));
+}
+
+/** Links every file of `from` this build leaves as it was into `to`. */
+function linkUnchanged(from: string, to: string, dirty: DirtyPartitions): void {
+  if (!existsSync(from)) return;
   for (const orgFolder of readdirSync(from)) {
     for (const cycleFolder of readdirSync(join(from, orgFolder))) {
-      if (dirty.has(JSON.stringify([partitionValue(orgFolder), partitionValue(cycleFolder)]))) continue;
-      const target = join(to, orgFolder, cycleFolder);
-      mkdirSync(target, { recursive: true });
-      for (const file of readdirSync(join(from, orgFolder, cycleFolder))) {
-        linkSync(join(from, orgFolder, cycleFolder, file), join(target, file));
-      }
+      const change = dirty.get(partitionKey(partitionValue(orgFolder), partitionValue(cycleFolder)));
+      const keep = (file: string) => !change || (!change.settledChanged && file.startsWith('settled'));
+      const files = readdirSync(join(from, orgFolder, cycleFolder)).filter(keep);
+      if (files.length === 0) continue;
+      mkdirSync(join(to, orgFolder, cycleFolder), { recursive: true });
+      for (const file of files) linkSync(join(from, orgFolder, cycleFolder, file), join(to, orgFolder, cycleFolder, file));
     }
   }
 }
 
-/** Moves the partitions DuckDB wrote into a staging folder into the table's folder. */
-function movePartitions(staging: string, to: string): void {
+/**
+ * COPY ... PARTITION_BY into a staging folder, then the files into `folder`'s
+ * partitions, which may already hold linked files of their own.
+ */
+async function copyPartitioned(warehouse: Warehouse, select: string, folder: string, part: string): Promise<void> {
+  const staging = join(dirname(folder), `.staging-${basename(folder)}-${part}`);
+  await warehouse.run(
+    `copy (${select}) to ${sqlString(staging)}
+     (format parquet, partition_by (org_id, cycle_id), filename_pattern '${part}_{i}')`,
+  );
   if (existsSync(staging)) {
     for (const orgFolder of readdirSync(staging)) {
-      mkdirSync(join(to, orgFolder), { recursive: true });
       for (const cycleFolder of readdirSync(join(staging, orgFolder))) {
-        renameSync(join(staging, orgFolder, cycleFolder), join(to, orgFolder, cycleFolder));
+        mkdirSync(join(folder, orgFolder, cycleFolder), { recursive: true });
+        for (const file of readdirSync(join(staging, orgFolder, cycleFolder))) {
+          renameSync(join(staging, orgFolder, cycleFolder, file), join(folder, orgFolder, cycleFolder, file));
+        }
       }
     }
   }

@@ -7,7 +7,7 @@
  * the old copy keeps reading it; the next open sees the new one.
  *
  * After an incremental build, the new copy starts as a file copy of the
- * current one and only the rewritten partitions change; after a full refresh,
+ * current one and only what the build replaced changes; after a full refresh,
  * or when the current copy is not the last build's, it is written whole.
  */
 import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
@@ -15,14 +15,20 @@ import { basename, dirname, extname, join } from 'node:path';
 import { RunError, engineMessage } from './errors.js';
 import { type Warehouse, sqlString } from './warehouse.js';
 
-/** Marts replaced per (org, cycle) partition by an incremental build. */
-const PARTITIONED = ['fct_billable_conversations', 'fct_conversation_counts'];
+/**
+ * Marts an incremental build changes in part, with the relation naming the
+ * replaced keys: the facts per account, the counts per (org, cycle).
+ */
+const PARTIAL: Record<string, { replaced: string; keys: string[] }> = {
+  fct_billable_conversations: { replaced: 'int_dirty_accounts', keys: ['org_id', 'integration_id', 'customer_account_id'] },
+  fct_conversation_counts: { replaced: 'int_dirty_cycles', keys: ['org_id', 'cycle_start'] },
+};
 /** Small tables copied whole every time. */
 const WHOLE = [
   'dim_billing_cycles', 'dim_integrations', 'rejected_interactions', 'rpt_source_files', 'rpt_data_quality',
   'convbill_runs', 'convbill_run_partitions',
 ];
-export const PUBLISHED_TABLES = [...PARTITIONED, ...WHOLE];
+export const PUBLISHED_TABLES = [...Object.keys(PARTIAL), ...WHOLE];
 
 export function publishedPathOf(db: string): string {
   const name = basename(db, extname(db));
@@ -32,7 +38,7 @@ export function publishedPathOf(db: string): string {
 /**
  * Publishes the marts of the committed build `runId`. `previousRunId` is the
  * build the current copy should hold for an incremental update (its
- * partitions then change only where int_dirty_cycles says).
+ * facts then change only where int_dirty_accounts and int_dirty_cycles say).
  */
 export async function publish(
   warehouse: Warehouse,
@@ -60,17 +66,11 @@ export async function publish(
     if (!incremental) await warehouse.run(`attach ${sqlString(staged)} as published`);
     for (const table of PUBLISHED_TABLES) {
       const columns = await columnsOf(warehouse, table);
-      if (incremental && PARTITIONED.includes(table)) {
-        await warehouse.run(
-          `delete from published.${table} using int_dirty_cycles
-           where published.${table}.org_id = int_dirty_cycles.org_id
-             and published.${table}.cycle_start = int_dirty_cycles.cycle_start`,
-        );
-        await warehouse.run(
-          `insert into published.${table} (${columns}) select ${columns} from ${table}
-           semi join int_dirty_cycles
-               on ${table}.org_id = int_dirty_cycles.org_id and ${table}.cycle_start = int_dirty_cycles.cycle_start`,
-        );
+      const partial = PARTIAL[table];
+      if (incremental && partial) {
+        const matches = partial.keys.map((key) => `published.${table}.${key} = replaced.${key}`).join(' and ');
+        await warehouse.run(`delete from published.${table} using ${partial.replaced} as replaced where ${matches}`);
+        await warehouse.run(`insert into published.${table} (${columns}) select ${columns} from ${table}_delta`);
       } else {
         await warehouse.run(`create or replace table published.${table} as select ${columns} from ${table}`);
       }

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { build } from '../src/build.js';
+import { EXPORTED_TABLES } from '../src/exports.js';
 import type { BuildOptions } from '../src/config.js';
 import { mulberry32, rows, seedsFromEnv, tempDir, writeCsv, type InputRow } from './helpers.js';
 
@@ -149,13 +150,15 @@ describe('incremental builds', () => {
         expect(published.fct_billable_conversations).toEqual(expected.fct_billable_conversations);
         expect(published.fct_conversation_counts).toEqual(expected.fct_conversation_counts);
         expect(published.rejected_interactions).toEqual(expected.rejected_interactions);
-        const exported = expected.fct_conversation_counts?.length === 0 ? [] : await rows(
-          nightly,
-          `select org_id, cycle_id, cycle_start, cycle_end, integration_id, platform, conversations
-           from read_parquet('${join(dir, 'nightly_parquet')}/fct_conversation_counts/**/*.parquet', hive_partitioning = true, hive_types_autocast = false)
-           order by all`,
-        );
-        expect(exported).toEqual(expected.fct_conversation_counts);
+        for (const [table, columns] of Object.entries(EXPORTED_TABLES)) {
+          const exported = expected[table]?.length === 0 ? [] : await rows(
+            nightly,
+            `select ${columns.join(', ')}
+             from read_parquet('${join(dir, 'nightly_parquet', table)}/**/*.parquet', hive_partitioning = true, hive_types_autocast = false)
+             order by all`,
+          );
+          expect(exported, `${table} exported at step ${index}`).toEqual(expected[table]);
+        }
       }
       // the sequence exercised the incremental path, not only full refreshes
       expect(plans).toContain('incremental');

@@ -164,13 +164,13 @@ describe('nightly operation', () => {
     writeCsv(dir, 'day-01.csv', night(1, 10));
     expect(convbill(dir, ['build', '--input', 'day-01.csv', '--as-of', '2026-03-02T00:00:00Z']).status).toBe(0);
     expect(convbill(dir, ['test']).stdout).toContain('All 11 data tests passed.');
-    // corrupt the working facts behind convbill's back, in a cycle the next
-    // night does not rewrite: a conversation billed in February too
+    // corrupt the working facts behind convbill's back, where the next night
+    // does not rewrite them: a conversation of an account nobody has
     const working = await Warehouse.open(join(dir, 'convbill.duckdb'));
     await working.run(
       `insert into fct_billable_conversations
-       select org_id, '2026-02-01', timestamptz '2026-02-01 00:00:00+00', cycle_start, integration_id, platform,
-              customer_account_id, interaction_count, first_activity_at, last_activity_at
+       select org_id, cycle_id, cycle_start, cycle_end, integration_id, platform,
+              'ghost', interaction_count, first_activity_at, last_activity_at
        from fct_billable_conversations limit 1`,
     );
     working.close();
@@ -182,7 +182,7 @@ describe('nightly operation', () => {
     writeCsv(dir, 'day-02.csv', night(2, 10));
     const failed = convbill(dir, ['build', '--input', 'day-02.csv', '--as-of', '2026-03-03T00:00:00Z']);
     expect(failed.status).toBe(1);
-    expect(failed.stderr).toMatch(/^convbill: Audit audit_facts_conserved failed \(.*audit_facts_conserved\.sql\); first offending row: /);
+    expect(failed.stderr).toMatch(/^convbill: Audit audit_counts_match_detail failed \(.*audit_counts_match_detail\.sql\); first offending row: \{.*\} \(and 1 other audit\(s\): audit_facts_conserved\)\.\n$/);
     expect(readlinkSync(join(dir, 'convbill_parquet'))).toBe(link);
     expect(await rows(join(dir, 'convbill_published.duckdb'), `select count(*)::integer as n from fct_billable_conversations`)).toEqual([{ n: 10 }]);
     // --full-refresh recomputes everything from the raw layer and repairs it

@@ -1,42 +1,40 @@
 -- materialized: temp
--- reads_previous: fct_conversation_counts
 -- int_dirty_cycles
--- grain: one row per billing cycle whose facts this build rewrites,
+-- grain: one row per billing cycle whose facts this build changed,
 --        (org_id, cycle_seq).
--- purpose: the (org, cycle) partitions of the facts that can change: every
---          cycle an interaction touched by this build overlaps now (an
---          interaction only grows, so that covers the cycles it overlapped
---          before), and every cycle billing an integration whose platform
---          changed. The facts of every other cycle stay as they are. In a
---          full refresh every interaction is touched, so every cycle is here.
-with touched_runs as (
-    -- a few thousand distinct runs, however many interactions
-    select distinct org_id, first_cycle_seq, last_cycle_seq
-    from int_interactions_delta
-    where first_cycle_seq <= last_cycle_seq
+-- purpose: the (org, cycle) partitions of the facts that hold a replaced or
+--          rewritten conversation: the partitions the counts, the Parquet
+--          exports and the published copy update. settled_changed says
+--          whether a changed conversation there had ended before as-of
+--          (its last activity before as-of, now or before this build):
+--          the exports keep those settled conversations in a file of their
+--          own, which most nights leave alone, since what changes from night
+--          to night is mostly the conversations still active at as-of. A
+--          full refresh changes every cycle.
+with run as (
+    select as_of, full_refresh
+    from cfg_run
 ),
 
-touched_cycles as (
-    select org_id, unnest(range(first_cycle_seq, last_cycle_seq + 1)) as cycle_seq
-    from touched_runs
+replaced_partitions as (
+    select org_id, cycle_start, was_settled as settled_changed
+    from int_replaced_conversations
 ),
 
-repriced_cycles as (
-    select distinct int_billing_cycles.org_id, int_billing_cycles.cycle_seq
-    from fct_conversation_counts as billed
-    inner join dim_integrations
-        on billed.org_id = dim_integrations.org_id
-        and billed.integration_id = dim_integrations.integration_id
-    inner join int_billing_cycles
-        on billed.org_id = int_billing_cycles.org_id
-        and billed.cycle_start = int_billing_cycles.cycle_start
-    where billed.platform <> dim_integrations.platform
+rewritten_partitions as (
+    select org_id, cycle_start, last_activity_at < (select as_of from run) as settled_changed
+    from fct_billable_conversations_delta
+    where not (select full_refresh from run)
 ),
 
-dirty as (
-    select org_id, cycle_seq from touched_cycles
-    union
-    select org_id, cycle_seq from repriced_cycles
+changed_partitions as (
+    select org_id, cycle_start, bool_or(settled_changed) as settled_changed
+    from (
+        select org_id, cycle_start, settled_changed from replaced_partitions
+        union all
+        select org_id, cycle_start, settled_changed from rewritten_partitions
+    )
+    group by org_id, cycle_start
 )
 
 select
@@ -44,8 +42,11 @@ select
     int_billing_cycles.cycle_seq,
     int_billing_cycles.cycle_id,
     int_billing_cycles.cycle_start,
-    int_billing_cycles.cycle_end
-from dirty
-inner join int_billing_cycles
-    on dirty.org_id = int_billing_cycles.org_id
-    and dirty.cycle_seq = int_billing_cycles.cycle_seq
+    int_billing_cycles.cycle_end,
+    coalesce(changed_partitions.settled_changed, true) as settled_changed
+from int_billing_cycles
+left join changed_partitions
+    on int_billing_cycles.org_id = changed_partitions.org_id
+    and int_billing_cycles.cycle_start = changed_partitions.cycle_start
+where (select full_refresh from run)
+    or changed_partitions.org_id is not null

@@ -1,6 +1,6 @@
 -- materialized: incremental
--- unique_key: org_id, cycle_start
--- replaces: int_dirty_cycles
+-- unique_key: org_id, integration_id, customer_account_id
+-- replaces: int_dirty_accounts
 -- fct_billable_conversations
 -- grain: one row per billable conversation,
 --        (org_id, cycle_start, integration_id, customer_account_id).
@@ -8,8 +8,9 @@
 --          with at least one interaction overlapping the cycle.
 --          first_activity_at / last_activity_at are the earliest start and
 --          latest effective end of the interactions behind it, not clipped to
---          the cycle. Each build replaces the cycles of int_dirty_cycles
---          whole and leaves the others as they are. The dimensions are
+--          the cycle. An incremental build replaces every conversation of
+--          the accounts in int_dirty_accounts and leaves the others as they
+--          are. The dimensions are
 --          left-joined so that they, not the millions of conversations, form
 --          the hash tables; every (org, cycle_seq) and (org, integration)
 --          exists in them.
@@ -41,9 +42,9 @@ with conversation_activity as (
 
 select
     conversation_activity.org_id,
-    int_dirty_cycles.cycle_id,
-    int_dirty_cycles.cycle_start,
-    int_dirty_cycles.cycle_end,
+    int_billing_cycles.cycle_id,
+    int_billing_cycles.cycle_start,
+    int_billing_cycles.cycle_end,
     conversation_activity.integration_id,
     dim_integrations.platform,
     conversation_activity.customer_account_id,
@@ -51,9 +52,9 @@ select
     conversation_activity.first_activity_at,
     conversation_activity.last_activity_at
 from conversation_activity
-left join int_dirty_cycles
-    on conversation_activity.org_id = int_dirty_cycles.org_id
-    and conversation_activity.cycle_seq = int_dirty_cycles.cycle_seq
+left join int_billing_cycles
+    on conversation_activity.org_id = int_billing_cycles.org_id
+    and conversation_activity.cycle_seq = int_billing_cycles.cycle_seq
 left join dim_integrations
     on conversation_activity.org_id = dim_integrations.org_id
     and conversation_activity.integration_id = dim_integrations.integration_id

@@ -5,7 +5,10 @@
 -- grain: one row per org, cycle and integration, (org_id, cycle_start, integration_id).
 -- purpose: the number of billable conversations each org owes per cycle and
 --          integration — what an invoice line is checked against. Each
---          build recounts the cycles it rewrote in fct_billable_conversations.
+--          build rewrites the cycles of int_dirty_cycles: each count there is
+--          the stored one, less the conversations replaced, plus the ones
+--          written (in a full refresh, every conversation is written), so
+--          the detail mart is never recounted whole.
 create table if not exists fct_conversation_counts (
     org_id varchar not null,
     cycle_id varchar not null,
@@ -16,16 +19,52 @@ create table if not exists fct_conversation_counts (
     conversations bigint not null
 );
 
+with stored_counts as (
+    select fct_conversation_counts.org_id, fct_conversation_counts.cycle_start,
+        fct_conversation_counts.integration_id, fct_conversation_counts.conversations
+    from fct_conversation_counts
+    semi join int_dirty_cycles
+        on fct_conversation_counts.org_id = int_dirty_cycles.org_id
+        and fct_conversation_counts.cycle_start = int_dirty_cycles.cycle_start
+),
+
+replaced_counts as (
+    select org_id, cycle_start, integration_id, -count(*) as conversations
+    from int_replaced_conversations
+    group by org_id, cycle_start, integration_id
+),
+
+written_counts as (
+    select org_id, cycle_start, integration_id, count(*) as conversations
+    from fct_billable_conversations_delta
+    group by org_id, cycle_start, integration_id
+),
+
+adjusted_counts as (
+    select org_id, cycle_start, integration_id, sum(conversations) as conversations
+    from (
+        select org_id, cycle_start, integration_id, conversations from stored_counts
+        union all
+        select org_id, cycle_start, integration_id, conversations from replaced_counts
+        union all
+        select org_id, cycle_start, integration_id, conversations from written_counts
+    )
+    group by org_id, cycle_start, integration_id
+    having sum(conversations) > 0
+)
+
 select
-    org_id,
-    cycle_id,
-    cycle_start,
-    cycle_end,
-    integration_id,
-    platform,
-    count(*) as conversations
-from fct_billable_conversations
-semi join int_dirty_cycles
-    on fct_billable_conversations.org_id = int_dirty_cycles.org_id
-    and fct_billable_conversations.cycle_start = int_dirty_cycles.cycle_start
-group by org_id, cycle_id, cycle_start, cycle_end, integration_id, platform
+    adjusted_counts.org_id,
+    int_dirty_cycles.cycle_id,
+    adjusted_counts.cycle_start,
+    int_dirty_cycles.cycle_end,
+    adjusted_counts.integration_id,
+    dim_integrations.platform,
+    adjusted_counts.conversations::bigint as conversations
+from adjusted_counts
+inner join int_dirty_cycles
+    on adjusted_counts.org_id = int_dirty_cycles.org_id
+    and adjusted_counts.cycle_start = int_dirty_cycles.cycle_start
+left join dim_integrations
+    on adjusted_counts.org_id = dim_integrations.org_id
+    and adjusted_counts.integration_id = dim_integrations.integration_id
