@@ -207,6 +207,10 @@ async function modelsInTransaction(
     const auditsStarted = performance.now();
     log.setStep('audits');
     await warehouse.run(`create or replace temp view audit_cycles as select org_id, cycle_start from int_dirty_cycles`);
+    await warehouse.run(
+      `create or replace temp view audit_conversations as
+       select org_id, cycle_start, integration_id, customer_account_id from fct_billable_conversations_delta`,
+    );
     const audits = await runAudits(warehouse);
     for (const audit of audits) log.event('audit', { run_id: run.runId, audit: audit.name, passed: audit.passed, seconds: audit.seconds });
     timings.push(...audits.map((audit) => ({ name: `audit ${audit.name}`, seconds: audit.seconds, status: audit.passed ? 'pass' : 'fail' } as const)));

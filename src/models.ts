@@ -290,8 +290,9 @@ export interface AuditResult {
 
 /**
  * Runs `sql/audits/*.sql`, each returning the rows that break an invariant.
- * Audits that check a mart per cycle read the temp view `audit_cycles`
- * (org_id, cycle_start): the cycles a build rewrote, or every cycle.
+ * Audits that check part of a mart read the temp views `audit_cycles`
+ * (org_id, cycle_start) and `audit_conversations` (the detail keys): what a
+ * build rewrote, or everything (`convbill test`).
  */
 export async function runAudits(warehouse: Warehouse, root = sqlDirectory()): Promise<AuditResult[]> {
   const results: AuditResult[] = [];

@@ -20,7 +20,10 @@ import { type Warehouse, sqlString } from './warehouse.js';
  * replaced keys: the facts per account, the counts per (org, cycle).
  */
 const PARTIAL: Record<string, { replaced: string; keys: string[] }> = {
-  fct_billable_conversations: { replaced: 'int_dirty_accounts', keys: ['org_id', 'integration_id', 'customer_account_id'] },
+  fct_billable_conversations: {
+    replaced: 'int_changed_conversations',
+    keys: ['org_id', 'cycle_start', 'integration_id', 'customer_account_id'],
+  },
   fct_conversation_counts: { replaced: 'int_dirty_cycles', keys: ['org_id', 'cycle_start'] },
 };
 /** Small tables copied whole every time. */
@@ -38,7 +41,7 @@ export function publishedPathOf(db: string): string {
 /**
  * Publishes the marts of the committed build `runId`. `previousRunId` is the
  * build the current copy should hold for an incremental update (its
- * facts then change only where int_dirty_accounts and int_dirty_cycles say).
+ * facts then change only where int_changed_conversations and int_dirty_cycles say).
  */
 export async function publish(
   warehouse: Warehouse,
@@ -70,7 +73,11 @@ export async function publish(
       if (incremental && partial) {
         const matches = partial.keys.map((key) => `published.${table}.${key} = replaced.${key}`).join(' and ');
         await warehouse.run(`delete from published.${table} using ${partial.replaced} as replaced where ${matches}`);
-        await warehouse.run(`insert into published.${table} (${columns}) select ${columns} from ${table}_delta`);
+        const fresh = partial.keys.map((key) => `${table}.${key} = replaced.${key}`).join(' and ');
+        await warehouse.run(
+          `insert into published.${table} (${columns})
+           select ${columns} from ${table} semi join ${partial.replaced} as replaced on ${fresh}`,
+        );
       } else {
         await warehouse.run(`create or replace table published.${table} as select ${columns} from ${table}`);
       }

@@ -1,6 +1,10 @@
 -- audit_grain_fct_billable_conversations
 -- returns: the keys of fct_billable_conversations held by more than one
---          row, among the cycles audited. No rows means it passes.
+--          row, among the conversations audited (audit_conversations: those
+--          a build wrote, or all of them). A build deletes every stored
+--          conversation of an account before writing that account's again,
+--          so a repeated key can only be among the rows it wrote. No rows
+--          means it passes.
 --          Keys are first grouped by a 64-bit hash, several times cheaper
 --          than grouping four text columns; only rows whose hash repeats
 --          are compared in full.
@@ -11,10 +15,7 @@ with keyed_rows as (
         integration_id,
         customer_account_id,
         hash(org_id, cycle_start, integration_id, customer_account_id) as key_hash
-    from fct_billable_conversations
-    semi join audit_cycles
-        on fct_billable_conversations.org_id = audit_cycles.org_id
-        and fct_billable_conversations.cycle_start = audit_cycles.cycle_start
+    from audit_conversations
 ),
 
 repeated_hashes as (

@@ -2,38 +2,26 @@
 -- int_dirty_cycles
 -- grain: one row per billing cycle whose facts this build changed,
 --        (org_id, cycle_seq).
--- purpose: the (org, cycle) partitions of the facts that hold a replaced or
---          rewritten conversation: the partitions the counts, the Parquet
---          exports and the published copy update. settled_changed says
---          whether a changed conversation there had ended before as-of
---          (its last activity before as-of, now or before this build):
---          the exports keep those settled conversations in a file of their
---          own, which most nights leave alone, since what changes from night
---          to night is mostly the conversations still active at as-of. A
---          full refresh changes every cycle.
+-- purpose: the (org, cycle) partitions of the facts that hold an added,
+--          removed or changed conversation: the partitions the counts and
+--          the Parquet exports update. settled_changed says whether such a
+--          conversation had ended before as-of (its last activity before
+--          as-of, before or after this build): the exports keep those
+--          settled conversations in a file of their own, which most nights
+--          leave alone, since what changes from night to night is mostly
+--          the conversations still active at as-of. A full refresh changes
+--          every cycle.
 with run as (
-    select as_of, full_refresh
+    select full_refresh
     from cfg_run
 ),
 
-replaced_partitions as (
-    select org_id, cycle_start, was_settled as settled_changed
-    from int_replaced_conversations
-),
-
-rewritten_partitions as (
-    select org_id, cycle_start, last_activity_at < (select as_of from run) as settled_changed
-    from fct_billable_conversations_delta
-    where not (select full_refresh from run)
-),
-
 changed_partitions as (
-    select org_id, cycle_start, bool_or(settled_changed) as settled_changed
-    from (
-        select org_id, cycle_start, settled_changed from replaced_partitions
-        union all
-        select org_id, cycle_start, settled_changed from rewritten_partitions
-    )
+    select
+        org_id,
+        cycle_start,
+        bool_or(coalesce(was_settled, false) or coalesce(is_settled, false)) as settled_changed
+    from int_changed_conversations
     group by org_id, cycle_start
 )
 

@@ -53,62 +53,34 @@ with run as (
     from cfg_run
 ),
 
--- the staged partial state, combined with what the interaction had before
-restaged as (
+-- The staged partial state combined with what the interaction had before,
+-- and the stored interactions whose cycles or checks a later as-of can
+-- change: one full join, so the staged aggregate is computed once.
+touched as (
     select
-        staged.org_id,
-        staged.integration_id,
-        staged.interaction_key,
+        coalesce(staged.org_id, earlier.org_id) as org_id,
+        coalesce(staged.integration_id, earlier.integration_id) as integration_id,
+        coalesce(staged.interaction_key, earlier.interaction_key) as interaction_key,
         coalesce(earlier.customer_account_id, staged.customer_account_id) as customer_account_id,
         least(earlier.account_hash_min, staged.account_hash_min) as account_hash_min,
         greatest(earlier.account_hash_max, staged.account_hash_max) as account_hash_max,
-        coalesce(earlier.row_count, 0) + staged.row_count as row_count,
-        coalesce(earlier.interaction_rows, 0) + staged.interaction_rows as interaction_rows,
-        coalesce(earlier.ended_interaction_rows, 0) + staged.ended_interaction_rows as ended_interaction_rows,
+        coalesce(earlier.row_count, 0) + coalesce(staged.row_count, 0) as row_count,
+        coalesce(earlier.interaction_rows, 0) + coalesce(staged.interaction_rows, 0) as interaction_rows,
+        coalesce(earlier.ended_interaction_rows, 0) + coalesce(staged.ended_interaction_rows, 0) as ended_interaction_rows,
         least(earlier.started_at, staged.started_at) as started_at,
         greatest(earlier.latest_start, staged.latest_start) as latest_start,
         greatest(earlier.latest_end, staged.latest_end) as latest_end
     from int_scope_interactions as staged
-    left join int_interactions as earlier
+    full join int_interactions as earlier
         on staged.org_id = earlier.org_id
         and staged.integration_id = earlier.integration_id
         and staged.interaction_key = earlier.interaction_key
-),
-
--- unchanged rows whose cycles or checks a later as-of can change
-as_of_sensitive as (
-    select
-        earlier.org_id,
-        earlier.integration_id,
-        earlier.interaction_key,
-        earlier.customer_account_id,
-        earlier.account_hash_min,
-        earlier.account_hash_max,
-        earlier.row_count,
-        earlier.interaction_rows,
-        earlier.ended_interaction_rows,
-        earlier.started_at,
-        earlier.latest_start,
-        earlier.latest_end
-    from int_interactions as earlier
     cross join run
-    where run.as_of > run.previous_as_of
-        and (earlier.ended_at is null
-            or earlier.ended_at > run.previous_as_of
-            or earlier.started_at > run.previous_as_of)
-        and not exists (
-            select 1
-            from int_scope_interactions as staged
-            where staged.org_id = earlier.org_id
-                and staged.integration_id = earlier.integration_id
-                and staged.interaction_key = earlier.interaction_key
-        )
-),
-
-touched as (
-    select * from restaged
-    union all
-    select * from as_of_sensitive
+    where staged.interaction_key is not null
+        or (run.as_of > run.previous_as_of
+            and (earlier.ended_at is null
+                or earlier.ended_at > run.previous_as_of
+                or earlier.started_at > run.previous_as_of))
 ),
 
 closed as (

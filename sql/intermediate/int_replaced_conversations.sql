@@ -4,16 +4,20 @@
 -- grain: one row per stored conversation this build replaces,
 --        (org_id, cycle_start, integration_id, customer_account_id).
 -- purpose: the conversations of int_dirty_accounts as the last build left
---          them, so that the counts can be adjusted rather than recounted
---          and the exports know which partitions, and which part of each
---          (see int_dirty_cycles), the replaced rows lived in.
+--          them, so that the counts can be adjusted rather than recounted,
+--          and the conversations that really changed told from those
+--          rewritten as they were (int_changed_conversations).
 select
     billed.org_id,
-    billed.cycle_id,
     billed.cycle_start,
     billed.integration_id,
     billed.customer_account_id,
-    billed.last_activity_at < (select previous_as_of from cfg_run) as was_settled
+    billed.cycle_id,
+    billed.cycle_end,
+    billed.platform,
+    billed.interaction_count,
+    billed.first_activity_at,
+    billed.last_activity_at
 from fct_billable_conversations as billed
 semi join int_dirty_accounts
     on billed.org_id = int_dirty_accounts.org_id

@@ -1,4 +1,4 @@
--- materialized: temp
+-- materialized: view
 -- int_scope_interactions
 -- grain: one row per interaction key among the staged rows,
 --        (org_id, integration_id, interaction_key).
