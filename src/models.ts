@@ -38,6 +38,8 @@ export interface Model {
   readsPrevious: string[];
   /** every relation the SQL reads, models or not */
   reads: string[];
+  /** `-- full_refresh: empty`: a model that only says what an incremental build changes; empty in a full refresh */
+  emptyInFullRefresh: boolean;
 }
 
 export interface ModelTiming {
@@ -124,6 +126,7 @@ export function loadModels(root = sqlDirectory()): Model[] {
       replaces: headerList(text, 'replaces')[0],
       readsPrevious,
       reads: [...new Set(referenced)].sort(),
+      emptyInFullRefresh: /^--\s*full_refresh:\s*empty\b/m.test(text),
     };
   });
   // A model reading another's previous state must run before it.
@@ -203,7 +206,9 @@ export async function runModels(
         const kind = model.materialized === 'temp'
           ? 'or replace temp table'
           : model.materialized === 'view' && transient.has(model.name) ? 'or replace temp view' : model.materialized;
-        const statement = `create ${kind} ${model.name} as\n${model.sql}`;
+        // LIMIT 0 keeps the columns and skips the work
+        const select = options.fullRefresh && model.emptyInFullRefresh ? `select * from (\n${model.sql}\n) limit 0` : model.sql;
+        const statement = `create ${kind} ${model.name} as\n${select}`;
         if (model.materialized === 'view') await warehouse.run(statement);
         else rows = await written(warehouse, statement);
       }

@@ -1,4 +1,5 @@
 -- materialized: temp
+-- full_refresh: empty
 -- int_changed_conversations
 -- grain: one row per conversation an incremental build added, removed or
 --        changed, (org_id, cycle_start, integration_id, customer_account_id).
@@ -6,9 +7,10 @@
 --          the published copy and the Parquet exports only need the ones
 --          that differ. was_settled / is_settled say whether the old / new
 --          row had ended before the as-of of its build (null where there is
---          no such row). Empty in a full refresh, which publishes everything.
+--          no such row). Empty in a full refresh (full_refresh: empty),
+--          which publishes everything.
 with run as (
-    select as_of, previous_as_of, full_refresh
+    select as_of, previous_as_of
     from cfg_run
 ),
 
@@ -16,7 +18,6 @@ rewritten as (
     select org_id, cycle_start, integration_id, customer_account_id, cycle_id, cycle_end, platform,
         interaction_count, first_activity_at, last_activity_at
     from fct_billable_conversations_delta
-    where not (select full_refresh from run)
 )
 
 select

@@ -1,4 +1,5 @@
 -- materialized: temp
+-- full_refresh: empty
 -- reads_previous: fct_billable_conversations
 -- int_dirty_accounts
 -- grain: one row per (org_id, integration_id, customer_account_id) whose
@@ -8,16 +9,11 @@
 --          its effective end), and every account of an integration whose
 --          platform changed. All the conversations of such an account are
 --          recomputed, in every cycle; no other conversation changes. Empty
---          in a full refresh, which recomputes everything.
-with run as (
-    select full_refresh
-    from cfg_run
-),
-
-touched_accounts as (
-    select int_interactions_delta.org_id, int_interactions_delta.integration_id, int_interactions_delta.customer_account_id
+--          in a full refresh (full_refresh: empty), which recomputes
+--          everything.
+with touched_accounts as (
+    select org_id, integration_id, customer_account_id
     from int_interactions_delta
-    where not (select full_refresh from run)
 ),
 
 repriced_accounts as (

@@ -1,4 +1,5 @@
 -- materialized: temp
+-- full_refresh: empty
 -- reads_previous: fct_billable_conversations
 -- int_replaced_conversations
 -- grain: one row per stored conversation this build replaces,
