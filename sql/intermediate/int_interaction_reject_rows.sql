@@ -51,8 +51,7 @@ staged_rows as (
         rejected_now.reject_reason as reason,
         stg_rows.org_id,
         stg_rows.integration_id,
-        stg_rows.interaction_key,
-        stg_rows.raw
+        stg_rows.interaction_key
     from stg_rows
     inner join rejected_now
         on stg_rows.org_id = rejected_now.org_id
@@ -64,5 +63,15 @@ staged_rows as (
 select load_id, source_row, reason, org_id, integration_id, interaction_key, raw
 from stored_rows
 union all
-select load_id, source_row, reason, org_id, integration_id, interaction_key, raw
+select
+    staged_rows.load_id,
+    staged_rows.source_row,
+    staged_rows.reason,
+    staged_rows.org_id,
+    staged_rows.integration_id,
+    staged_rows.interaction_key,
+    raw_json(raw_rows) as raw
 from staged_rows
+inner join raw_scope_rows as raw_rows
+    on staged_rows.load_id = raw_rows.load_id
+    and staged_rows.source_row = raw_rows.source_row

@@ -24,6 +24,9 @@ select
     stg_rows.org_id,
     stg_rows.integration_id,
     stg_rows.interaction_key,
-    stg_rows.raw
+    raw_json(raw_rows) as raw
 from stg_rows
+inner join raw_scope_rows as raw_rows
+    on stg_rows.load_id = raw_rows.load_id
+    and stg_rows.source_row = raw_rows.source_row
 where stg_rows.row_reject_reason is not null

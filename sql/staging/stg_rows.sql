@@ -7,7 +7,6 @@
 --          interaction row or a message row, gives rows without an
 --          interaction_id a key of their own, and applies the row checks of
 --          rules §5 (first failing reason wins, in the rules' order).
---          raw is the row as read, a JSON object of the contract's columns.
 --          Computed where it is read: each pass reads the files again,
 --          which costs less than keeping a staged copy.
 with scope_files as (
@@ -33,8 +32,7 @@ cleaned as (
         raw_rows.ended_at_instant,
         raw_rows.occurred_at_instant,
         scope_files.source_timezone,
-        scope_files.default_row_kind,
-        raw_json(raw_rows) as raw
+        scope_files.default_row_kind
     from raw_scope_rows as raw_rows
     inner join scope_files on raw_rows.load_id = scope_files.load_id
 ),
@@ -95,8 +93,5 @@ select
         when ended_at is null and ended_text is not null and row_kind = 'interaction' then 'invalid_timestamp'
         when occurred_at is null and row_kind = 'message' then 'invalid_timestamp'
         when ended_at < started_at then 'ended_before_started'
-    end as row_reject_reason,
-    -- the row as read, for rejected_interactions: a view computes it only
-    -- for the rows a reader selects it for
-    raw
+    end as row_reject_reason
 from parsed
