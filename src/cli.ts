@@ -164,6 +164,7 @@ Examples:
       const results = await testWarehouse(resolveBuildOptions({ db: flags.db, config: flags.config }).db);
       for (const result of results) {
         io.out(`${result.passed ? 'PASS' : 'FAIL'}  ${result.name}${result.passed ? '' : `  first offending row: ${JSON.stringify(result.rows[0], jsonSafe)}`}\n`);
+        for (const row of result.rows.slice(1)) io.out(`      also: ${JSON.stringify(row, jsonSafe)}\n`);
       }
       const failed = results.filter((result) => !result.passed);
       if (failed.length > 0) {

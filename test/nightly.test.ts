@@ -226,3 +226,25 @@ describe('nightly operation', () => {
     expect(await rows(join(dir, 'convbill_published.duckdb'), `select count(*)::integer as runs from convbill_runs`)).toEqual([{ runs: 1 }]);
   }, 120_000);
 });
+
+describe('progress', () => {
+  it('shows a progress line on stderr when it is a terminal, and nothing otherwise', async () => {
+    const { runCli } = await import('../src/cli.js');
+    const dir = tempDir();
+    await bigInput(dir);
+    const run = async (interactive: boolean) => {
+      let err = '';
+      const status = await runCli(
+        ['build', '--input', join(dir, 'big.parquet'), '--db', join(dir, `${interactive ? 'tty' : 'pipe'}.duckdb`), '--as-of', '2026-03-02T00:00:00Z'],
+        { out: () => undefined, err: (text) => { err += text; }, interactive },
+      );
+      return { status, err };
+    };
+    const tty = await run(true);
+    expect(tty.status).toBe(0);
+    expect(tty.err).toMatch(/\r\x1b\[2Kconvbill: +(\d+%)? +(ingest|model \w+|audits|parquet export|publish)/);
+    expect(tty.err.endsWith('\r\x1b[2K')).toBe(true);
+    const piped = await run(false);
+    expect(piped).toEqual({ status: 0, err: '' });
+  }, 120_000);
+});
