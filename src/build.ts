@@ -86,13 +86,16 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
     const previousRunId = await warehouse.value<number | null>(`select max(run_id) from convbill_state`);
     const run = { runId, asOf };
     planned = await timed('phase: models, audits and commit', async () => {
+      const firstAttempt = timings.length;
       try {
         return await modelsInTransaction(warehouse, options, run, false, timings, log);
       } catch (error) {
         // An incremental build that met a row no stored table holds (a late
-        // row turning a billable interaction into a conflict) starts over.
+        // row turning a billable interaction into a conflict) starts over;
+        // the run's results are those of the attempt that counts.
         if (!(error instanceof NeedsFullRefresh)) throw error;
         log.event('full_refresh', { run_id: runId, reason: error.message });
+        timings.splice(firstAttempt);
         return modelsInTransaction(warehouse, options, run, true, timings, log, error.message);
       }
     });
@@ -102,7 +105,9 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
       exportParquet(warehouse, options.parquetDir, { runId: run.runId, previousRunId: publishFrom, asOf: run.asOf }),
     );
     const summary = await timed('phase: summary', () => readSummary(warehouse));
-    const rowsStaged = Number(await warehouse.value<bigint>(`select count(*) from stg_rows`));
+    const rowsStaged = Number(
+      await warehouse.value<bigint>(`select coalesce(sum(rows_staged), 0) from int_load_stats semi join cfg_scope_loads using (load_id)`),
+    );
     await finishRun(warehouse, runId, {
       status: 'success',
       asOf,

@@ -137,6 +137,13 @@ describe('nightly operation', () => {
     expect(replay.status).toBe(0);
     const plan = replay.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line)).find((event) => event.event === 'plan');
     expect(plan).toMatchObject({ full_refresh: true, reason: "as-of is earlier than the last build's" });
+    const planOf = (run: { stderr: string }) =>
+      run.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line)).find((event) => event.event === 'plan');
+    const same = convbill(dir, ['build', '--as-of', '2026-03-01T12:00:00Z', '--log-format', 'json', '--quiet']);
+    expect(planOf(same)).toMatchObject({ full_refresh: false, reason: 'incremental', loads: 0 });
+    // other cycle rules change what every stored interaction spans
+    const rules = convbill(dir, ['build', '--as-of', '2026-03-01T12:00:00Z', '--anchor-day', '15', '--log-format', 'json', '--quiet']);
+    expect(planOf(rules)).toMatchObject({ full_refresh: true, reason: 'the models or the cycle configuration changed' });
   });
 
   it('--max-reject-rate: too many rejects fail the run with exit 1 and publish nothing', async () => {
