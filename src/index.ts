@@ -1,5 +1,10 @@
 /** The library API: what the CLI does, callable from code and tests. */
 export { build, type BuildResult } from './build.js';
+export { ingestOnly } from './ingest-command.js';
+export { testWarehouse } from './data-tests.js';
+export { listRuns, type RunResults } from './runs.js';
+export { RunLog, type LogOptions } from './log.js';
+export { publishedPathOf } from './publish.js';
 export {
   resolveBuildOptions,
   readConfigFile,
@@ -10,7 +15,7 @@ export {
 export type { CycleConfig, CycleRule } from './cycles.js';
 export { ConvbillError, ConfigError, RunError } from './errors.js';
 export type { SourceSpec, IngestReport } from './ingest.js';
-export { loadModels, runAudits, type Model } from './models.js';
+export { loadModels, runAudits, type AuditResult, type Model } from './models.js';
 export { query, formatResult, type QueryFormat, type QueryResult } from './query.js';
 export { formatSummary, type BuildSummary } from './summary.js';
 export { Warehouse } from './warehouse.js';
