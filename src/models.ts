@@ -3,7 +3,8 @@
  * model reads, and materialises the models into the warehouse.
  *
  * Hand-written rather than a dbt port: the whole runner is a topological sort
- * over a dozen files, and a dependency would bring Python or a large tree.
+ * and dbt's delete+insert strategy over two dozen files, and a dependency
+ * would bring Python or a large tree.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';

@@ -10,10 +10,9 @@
 --          latest effective end of the interactions behind it, not clipped to
 --          the cycle. An incremental build replaces every conversation of
 --          the accounts in int_dirty_accounts and leaves the others as they
---          are. The dimensions are
---          left-joined so that they, not the millions of conversations, form
---          the hash tables; every (org, cycle_seq) and (org, integration)
---          exists in them.
+--          are. The dimensions are left-joined so that they, not the millions
+--          of conversations, form the hash tables; every (org, cycle_seq) and
+--          (org, integration) exists in them.
 create table if not exists fct_billable_conversations (
     org_id varchar not null,
     cycle_id varchar not null,
