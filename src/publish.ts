@@ -10,7 +10,7 @@
  * current one and only what the build replaced changes; after a full refresh,
  * or when the current copy is not the last build's, it is written whole.
  */
-import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { constants, copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { RunError, engineMessage } from './errors.js';
 import { type Warehouse, sqlString } from './warehouse.js';
@@ -55,7 +55,8 @@ export async function publish(
   let incremental = false;
   try {
     if (previousRunId !== null && existsSync(target) && !existsSync(`${target}.wal`)) {
-      copyFileSync(target, staged);
+      // a copy-on-write clone where the file system offers one, else a copy
+      copyFileSync(target, staged, constants.COPYFILE_FICLONE);
       await warehouse.run(`attach ${sqlString(staged)} as published`);
       const held = await warehouse
         .value<number | null>(`select max(run_id) from published.convbill_publication`)
