@@ -152,7 +152,7 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
     };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof ModelError) timings.push(...error.timings.filter((timing) => !timings.includes(timing)));
+    if (error instanceof ModelError) timings.push(...error.timings);
     if (runId !== undefined) {
       await finishRun(warehouse, runId, { status: 'failed', error: message, asOf, durationSeconds: (performance.now() - buildStarted) / 1000 }).catch(
         () => undefined,

@@ -15,6 +15,8 @@ export async function ingestOnly(options: BuildOptions, log: RunLog): Promise<In
   if (options.sources.length === 0) throw new ConfigError('Nothing to ingest: pass --input PATH or list "sources" in convbill.json.');
   const started = performance.now();
   const warehouse = await openWorking(options);
+  log.setStep('ingest');
+  log.startProgress(() => warehouse.progress());
   let runId: number | undefined;
   try {
     runId = await startRun(warehouse, 'ingest', options.commandLine ?? 'ingest');
@@ -38,6 +40,7 @@ export async function ingestOnly(options: BuildOptions, log: RunLog): Promise<In
     log.event('run_finished', { run_id: runId, status: 'failed', error: message });
     throw error;
   } finally {
+    log.stopProgress();
     warehouse.close();
   }
 }

@@ -246,15 +246,7 @@ async function written(warehouse: Warehouse, sql: string): Promise<number | unde
  * two), and `<model>_delta` is then the whole table.
  */
 async function runIncremental(warehouse: Warehouse, model: Model, fullRefresh: boolean): Promise<number | undefined> {
-  const columns = (
-    await warehouse.rows<{ column_name: string }>(
-      `select column_name from duckdb_columns()
-       where database_name = current_database() and schema_name = 'main' and table_name = $name
-       order by column_index`,
-      { name: model.name },
-    )
-  ).map((row) => row.column_name);
-  const list = columns.join(', ');
+  const list = (await warehouse.columnsOf(model.name)).join(', ');
   const delta = `${model.name}_delta`;
   if (fullRefresh) {
     const rows = await written(warehouse, `insert into ${model.name} (${list})\nselect ${list} from (\n${model.sql}\n)`);

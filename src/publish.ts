@@ -97,12 +97,7 @@ export async function publish(
 }
 
 async function columnsOf(warehouse: Warehouse, table: string): Promise<string> {
-  const rows = await warehouse.rows<{ column_name: string }>(
-    `select column_name from duckdb_columns()
-     where database_name = current_database() and schema_name = 'main' and table_name = $table
-     order by column_index`,
-    { table },
-  );
-  if (rows.length === 0) throw new RunError(`Cannot publish ${table}: the working database has no such table.`);
-  return rows.map((row) => row.column_name).join(', ');
+  const columns = await warehouse.columnsOf(table);
+  if (columns.length === 0) throw new RunError(`Cannot publish ${table}: the working database has no such table.`);
+  return columns.join(', ');
 }

@@ -99,6 +99,17 @@ export class Warehouse {
     return (row ? Object.values(row)[0] : undefined) as T;
   }
 
+  /** A table's column names in order, empty when there is no such table (schema main). */
+  async columnsOf(table: string): Promise<string[]> {
+    const rows = await this.rows<{ column_name: string }>(
+      `select column_name from duckdb_columns()
+       where database_name = current_database() and schema_name = 'main' and table_name = $table
+       order by column_index`,
+      { table },
+    );
+    return rows.map((row) => row.column_name);
+  }
+
   /** Runs `work` in one transaction: all of it lands, or none of it. */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     await this.run('begin transaction');
