@@ -17,6 +17,8 @@ import { loadIntegrations } from './integrations.js';
 import { RunLog } from './log.js';
 import { type AuditResult, ModelError, type ModelTiming, installMacros, runAudits, runModels } from './models.js';
 import { publish, publishedPathOf } from './publish.js';
+import { loadPrices } from './prices.js';
+import { recordCountChanges } from './restatements.js';
 import { createRawLayer, createScopeView, rawStoreOf } from './raw-layer.js';
 import { type RunResults, finishRun, modelResults, recordPartitions, startRun, writeRunResults } from './runs.js';
 import { type BuildSummary, readSummary } from './summary.js';
@@ -182,6 +184,7 @@ async function modelsInTransaction(
     const started = performance.now();
     await loadCycleConfig(warehouse, options.cycles);
     await loadIntegrations(warehouse, options.integrations);
+    await loadPrices(warehouse, options.priceBook, options.prices);
     const plan = await planBuild(warehouse, {
       asOf: run.asOf,
       forceFullRefresh: forceFullRefresh || Boolean(options.fullRefresh),
@@ -227,6 +230,7 @@ async function modelsInTransaction(
     assertAudits(failures);
     await assertRejectRate(warehouse, options.maxRejectRate);
     await recordPartitions(warehouse, run.runId);
+    await recordCountChanges(warehouse, run.runId, plan.fullRefresh);
     await saveState(warehouse, run.runId, plan, run.asOf);
     return plan;
   });

@@ -82,6 +82,7 @@ function program(io: CliIO, verbose: { on: boolean }, argvOf: string[]): Command
     .option('--db <file>', `working DuckDB database file (default: ${DEFAULT_DB})`)
     .option('--cycles <file>', 'explicit billing-cycle calendar: org_id, cycle_start, cycle_end[, cycle_id]')
     .option('--integrations <file>', 'integrations reference: integration_id, platform[, org_id, name]')
+    .option('--price-book <file>', 'prices per org, platform or integration (CSV or JSON), for fct_conversation_charges')
     .option('--anchor-day <n>', 'default cycle rule: day of the month cycles start (1-31)')
     .option('--timezone <tz>', 'default cycle rule: IANA timezone of the cycle boundaries')
     .option('--as-of <instant>', 'the instant the facts are computed as of (default: now); replays use an earlier one')

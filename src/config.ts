@@ -11,6 +11,7 @@ import { type ColumnMapping, isCanonicalColumn, CANONICAL_COLUMNS } from './colu
 import type { CycleConfig, CycleRule } from './cycles.js';
 import { ConfigError } from './errors.js';
 import type { SourceSpec } from './ingest.js';
+import type { PriceEntry } from './prices.js';
 import { publishedPathOf } from './publish.js';
 
 export const DEFAULT_CONFIG_FILE = 'convbill.json';
@@ -37,6 +38,9 @@ export interface BuildOptions {
   maxRejectRate?: number;
   /** recorded in the run history */
   commandLine?: string;
+  /** the price book file (CSV or JSON) and the config's own price entries, for fct_conversation_charges */
+  priceBook?: string;
+  prices?: PriceEntry[];
 }
 
 /** What the command line can say; every field optional. */
@@ -53,6 +57,7 @@ export interface BuildFlags {
   memoryLimit?: string;
   fullRefresh?: boolean;
   maxRejectRate?: string;
+  priceBook?: string;
 }
 
 interface SourceEntry {
@@ -77,6 +82,8 @@ export interface ConfigFile {
   memory_limit?: string;
   published_db?: string;
   max_reject_rate?: number;
+  price_book?: string;
+  prices?: PriceEntry[];
 }
 
 type Check = (value: unknown, key: string) => void;
@@ -115,6 +122,28 @@ const object = (shape: Record<string, Check>): Check => (value, key) => {
 const memoryLimit: Check = (value, key) => {
   if (typeof value !== 'string' || !MEMORY_LIMIT.test(value)) fail(key, 'a memory size such as "2GB" or "512MiB"');
 };
+const price: Check = (value, key) => {
+  if (!((typeof value === 'string' && value.trim() !== '') || (typeof value === 'number' && value >= 0))) {
+    fail(key, 'a price: a decimal string such as "0.0125" (exact) or a number');
+  }
+};
+const count: Check = (value, key) => {
+  if (!Number.isInteger(value) || (value as number) < 0) fail(key, 'a whole number, 0 or more');
+};
+const priceEntry = object({
+  org_id: text,
+  platform: text,
+  integration_id: text,
+  currency: text,
+  unit_price: price,
+  included_conversations: count,
+  tiers: (value, key) => {
+    if (!Array.isArray(value)) fail(key, 'a list of {up_to, unit_price} tiers, the last without up_to');
+    (value as unknown[]).forEach((tier, index) =>
+      object({ up_to: (bound, path) => bound === null || count(bound, path), unit_price: price })(tier, `${key}[${index}]`),
+    );
+  },
+});
 const sourceEntry = object({ path: text, timezone: text, columns: mapping });
 const fileShape = object({
   db: text,
@@ -141,6 +170,14 @@ const fileShape = object({
   },
   memory_limit: memoryLimit,
   published_db: text,
+  price_book: text,
+  prices: (value, key) => {
+    if (!Array.isArray(value)) fail(key, 'a list of price entries {org_id, platform, integration_id, currency, unit_price, included_conversations, tiers}');
+    (value as unknown[]).forEach((entry, index) => {
+      priceEntry(entry, `${key}[${index}]`);
+      if (typeof (entry as PriceEntry).currency !== 'string') fail(`${key}[${index}].currency`, 'a currency code such as "EUR"');
+    });
+  },
   max_reject_rate: (value, key) => {
     if (typeof value !== 'number' || !(value >= 0 && value <= 1)) fail(key, 'a share of rows from 0 to 1, e.g. 0.05');
   },
@@ -233,6 +270,8 @@ export function resolveBuildOptions(flags: BuildFlags): BuildOptions {
     parquetDir: fromFile(file.parquet_dir) ?? defaultParquetDir(db),
     sources,
     integrations: flags.integrations ?? fromFile(file.integrations),
+    priceBook: flags.priceBook ?? fromFile(file.price_book),
+    prices: file.prices,
     cycles: { defaultRule, orgRules, calendar: flags.cycles ?? fromFile(file.cycles) },
     asOf: flags.asOf ?? file.as_of,
     threads: flags.threads !== undefined ? Number(flags.threads) : file.threads,

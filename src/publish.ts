@@ -28,8 +28,8 @@ const PARTIAL: Record<string, { replaced: string; keys: string[] }> = {
 };
 /** Small tables copied whole every time. */
 const WHOLE = [
-  'dim_billing_cycles', 'dim_integrations', 'rejected_interactions', 'rpt_source_files', 'rpt_data_quality',
-  'convbill_runs', 'convbill_run_partitions',
+  'fct_conversation_charges', 'dim_billing_cycles', 'dim_integrations', 'rejected_interactions', 'rpt_source_files', 'rpt_data_quality',
+  'convbill_runs', 'convbill_run_partitions', 'convbill_count_changes',
 ];
 export const PUBLISHED_TABLES = [...Object.keys(PARTIAL), ...WHOLE];
 

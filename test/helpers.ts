@@ -7,6 +7,7 @@ import { build, type BuildResult } from '../src/build.js';
 import type { BuildOptions } from '../src/config.js';
 import type { CycleConfig } from '../src/cycles.js';
 import type { SourceSpec } from '../src/ingest.js';
+import type { PriceEntry } from '../src/prices.js';
 import { query } from '../src/query.js';
 import type { PlainValue } from '../src/values.js';
 import { Warehouse } from '../src/warehouse.js';
@@ -91,6 +92,8 @@ export interface TestBuildOptions {
   cycles?: Partial<CycleConfig>;
   integrations?: string;
   asOf?: string;
+  priceBook?: string;
+  prices?: PriceEntry[];
 }
 
 /** Builds into a database of its own (or `dir`'s) and returns a reader on it. */
@@ -110,6 +113,8 @@ export async function buildFacts(options: TestBuildOptions): Promise<TestBuild> 
       calendar: options.cycles?.calendar,
     },
     asOf: options.asOf ?? '2030-01-01T00:00:00Z',
+    priceBook: options.priceBook,
+    prices: options.prices,
   };
   const result = await build(buildOptions);
   return { dir, db, result, rows: (sql) => rows(db, sql) };

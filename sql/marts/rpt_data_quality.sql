@@ -2,8 +2,9 @@
 -- grain: one row per check, (check_name).
 -- purpose: the run's data-quality summary for what is not a reject (rules §5):
 --          rows whose platform differs from the one their integration bills
---          under, integrations billed as 'unknown', and rows
---          superseded by a newer version of their file.
+--          under, integrations billed as 'unknown', rows
+--          superseded by a newer version of their file, and, once a price
+--          book is given, conversations it has no price for.
 with platform_conflicts as (
     select coalesce(sum(int_integration_platforms.row_count), 0) as affected
     from int_integration_platforms
@@ -17,6 +18,13 @@ unknown_platforms as (
     select count(*) as affected
     from dim_integrations
     where platform = 'unknown'
+),
+
+unpriced_conversations as (
+    select coalesce(sum(conversations), 0) as affected
+    from fct_conversation_charges
+    where price_status = 'no_price'
+        and exists (select 1 from cfg_prices)
 ),
 
 superseded_rows as (
@@ -36,3 +44,7 @@ union all
 select 'superseded_rows', affected::bigint,
     'rows of file versions replaced by a newer version at the same path'
 from superseded_rows
+union all
+select 'conversations_without_price', affected::bigint,
+    'conversations the price book has no price for (fct_conversation_charges, price_status no_price)'
+from unpriced_conversations
