@@ -17,6 +17,9 @@ import { formatResult, parseFormat, query } from './query.js';
 import { listRuns } from './runs.js';
 import { formatSummary } from './summary.js';
 import { testWarehouse } from './data-tests.js';
+import { explain, formatExplain } from './explain.js';
+import { RECONCILE_FORMATS, assertReconciled, formatReconciliation, parseTolerance, reconcile } from './reconcile.js';
+import { diffRuns } from './restatements.js';
 
 export interface CliIO {
   out: (text: string) => void;
@@ -50,6 +53,13 @@ function runLog(io: CliIO, flags: { logFormat?: string; quiet?: boolean }): RunL
 /** The command as typed, for the run history (quoted where a shell would need it). */
 function commandLine(argv: string[]): string {
   return ['convbill', ...argv.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`))].join(' ');
+}
+
+/** A run id given on the command line. */
+function runIdOption(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value.trim())) throw new ConfigError(`Option ${flag} must be a run id (see "convbill runs"), not "${value}".`);
+  return Number(value);
 }
 
 /** query reads the published copy unless --db names a file. */
@@ -172,6 +182,66 @@ Examples:
         throw new RunError(`${failed.length} of ${results.length} data tests failed: ${failed.map((result) => result.name).join(', ')}.`);
       }
       io.out(`All ${results.length} data tests passed.\n`);
+    });
+
+  cli
+    .command('reconcile')
+    .description('Compare invoice lines with the facts; say which usual cause explains each difference. Exit 3 when differences remain.')
+    .requiredOption('--invoices <file>', 'invoice lines, CSV or JSON: invoice_id, org_id, cycle_id or period_start/period_end, [platform | integration_id], quantity[, amount, currency, invoice_date]')
+    .option('--tolerance <t>', 'differences allowed: conversations ("5"), a share of the computed count ("2%"), or both, whichever allows more ("5,2%")', '0')
+    .addOption(new Option('--format <format>', 'report format').choices([...RECONCILE_FORMATS]).default('table'))
+    .option('--db <file>', `working DuckDB database file (default: ${DEFAULT_DB})`)
+    .option('--config <file>', 'config file (default: ./convbill.json when present)')
+    .addHelpText(
+      'after',
+      `
+Statuses: match, over_invoiced, under_invoiced, not_invoiced (usage no line covers), no_usage (invoiced, nothing computed).
+Causes tried for a difference: late_data, utc_cycle_boundaries, inclusive_cycle_end,
+rejected_conflicting_customer_account, rejected_after_as_of, interactions_counted, duplicate_rows_counted.
+
+Examples:
+  convbill reconcile --invoices invoices/2026-10.csv
+  convbill reconcile --invoices vendor.json --tolerance 2,0.5% --format markdown > reconciliation.md`,
+    )
+    .action(async (flags: { invoices: string; tolerance: string; format: (typeof RECONCILE_FORMATS)[number]; db?: string; config?: string }) => {
+      const options = resolveBuildOptions({ db: flags.db, config: flags.config });
+      const result = await reconcile({ db: options.db, invoices: flags.invoices, tolerance: parseTolerance(flags.tolerance) });
+      io.out(`${formatReconciliation(result, flags.format)}\n`);
+      assertReconciled(result);
+    });
+
+  cli
+    .command('explain')
+    .description('List every conversation billed for one account, the interactions and input rows behind each, and the rule that made it separate.')
+    .requiredOption('--org <org>', 'org id ("default" when the input has none)')
+    .requiredOption('--account <account>', 'end-customer account id')
+    .option('--integration <id>', 'only this integration')
+    .option('--cycle <cycle_id>', 'only this cycle (its cycle_id, e.g. 2026-10-01)')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--db <file>', `working DuckDB database file (default: ${DEFAULT_DB})`)
+    .option('--config <file>', 'config file (default: ./convbill.json when present)')
+    .addHelpText('after', '\nExample:\n  convbill explain --org acme --account +33612345678 --cycle 2026-10-01')
+    .action(async (flags: { org: string; account: string; integration?: string; cycle?: string; format: 'table' | 'json'; db?: string; config?: string }) => {
+      const options = resolveBuildOptions({ db: flags.db, config: flags.config });
+      const conversations = await explain({ db: options.db, org: flags.org, account: flags.account, integration: flags.integration, cycle: flags.cycle });
+      io.out(`${formatExplain(conversations, flags.format)}\n`);
+    });
+
+  cli
+    .command('diff')
+    .description('List the (org, cycle, integration) whose count changed between two builds, by how much, and the input files behind it.')
+    .option('--from <run>', 'the earlier build (default: the build before --to)')
+    .option('--to <run>', 'the later build (default: the last successful build)')
+    .addOption(new Option('--format <format>', 'output format: table, csv or json').default('table'))
+    .option('--db <file>', `working DuckDB database file (default: ${DEFAULT_DB})`)
+    .option('--config <file>', 'config file (default: ./convbill.json when present)')
+    .addHelpText('after', '\nExamples:\n  convbill diff                      # the last two builds\n  convbill diff --from 12 --to 15 --format csv')
+    .action(async (flags: { from?: string; to?: string; format: string; db?: string; config?: string }) => {
+      const format = parseFormat(flags.format);
+      const options = resolveBuildOptions({ db: flags.db, config: flags.config });
+      const diff = await diffRuns({ db: options.db, from: runIdOption(flags.from, '--from'), to: runIdOption(flags.to, '--to') });
+      if (format === 'table') io.out(`Counts changed from run ${diff.from} to run ${diff.to}:\n`);
+      io.out(`${formatResult(diff.changes, format)}\n`);
     });
 
   return cli;

@@ -1,11 +1,12 @@
 /**
  * Errors that reach the user as one sentence and an exit status (rules §7):
- * 1 = the run failed (engine or data error), 2 = usage or configuration error.
+ * 1 = the run failed (engine or data error), 2 = usage or configuration error,
+ * 3 = reconcile found differences.
  */
 export class ConvbillError extends Error {
   constructor(
     message: string,
-    readonly exitCode: 1 | 2,
+    readonly exitCode: 1 | 2 | 3,
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -24,6 +25,13 @@ export class ConfigError extends ConvbillError {
 export class RunError extends ConvbillError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 1, options);
+  }
+}
+
+/** `convbill reconcile` ran, and invoice lines differ from the facts: exit 3. */
+export class DifferencesFound extends ConvbillError {
+  constructor(message: string) {
+    super(message, 3);
   }
 }
 

@@ -13,9 +13,21 @@ export {
   type ConfigFile,
 } from './config.js';
 export type { CycleConfig, CycleRule } from './cycles.js';
-export { ConvbillError, ConfigError, RunError } from './errors.js';
+export { ConvbillError, ConfigError, RunError, DifferencesFound } from './errors.js';
 export type { SourceSpec, IngestReport } from './ingest.js';
 export { loadModels, runAudits, type AuditResult, type Model } from './models.js';
 export { query, formatResult, type QueryFormat, type QueryResult } from './query.js';
 export { formatSummary, type BuildSummary } from './summary.js';
 export { Warehouse } from './warehouse.js';
+export type { PriceEntry } from './prices.js';
+export {
+  reconcile,
+  formatReconciliation,
+  parseTolerance,
+  type ReconcileOptions,
+  type ReconcileResult,
+  type ReconcileFormat,
+  type Tolerance,
+} from './reconcile.js';
+export { explain, formatExplain, type ExplainOptions, type ExplainedConversation, type ExplainedInteraction } from './explain.js';
+export { diffRuns, type Diff, type DiffOptions } from './restatements.js';
