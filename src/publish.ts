@@ -31,7 +31,9 @@ const WHOLE = [
   'fct_conversation_charges', 'dim_billing_cycles', 'dim_integrations', 'rejected_interactions', 'rpt_source_files', 'rpt_data_quality',
   'convbill_runs', 'convbill_run_partitions', 'convbill_count_changes',
 ];
-export const PUBLISHED_TABLES = [...Object.keys(PARTIAL), ...WHOLE];
+/** Written by `convbill reconcile`, published once there is one. */
+const OPTIONAL = ['rpt_invoice_reconciliation', 'rpt_reconciliation_alternatives', 'convbill_reconciliations'];
+export const PUBLISHED_TABLES = [...Object.keys(PARTIAL), ...WHOLE, ...OPTIONAL];
 
 export function publishedPathOf(db: string): string {
   const name = basename(db, extname(db));
@@ -69,6 +71,7 @@ export async function publish(
     }
     if (!incremental) await warehouse.run(`attach ${sqlString(staged)} as published`);
     for (const table of PUBLISHED_TABLES) {
+      if (OPTIONAL.includes(table) && (await warehouse.columnsOf(table)).length === 0) continue;
       const columns = await columnsOf(warehouse, table);
       const partial = PARTIAL[table];
       if (incremental && partial) {

@@ -126,30 +126,54 @@ async function createReconcileTables(warehouse: Warehouse): Promise<void> {
     )`);
 }
 
-const SHOWN = [
-  'line_label', 'invoice_id', 'org_id', 'cycle_id', 'platform', 'integration_id', 'invoiced_conversations', 'computed_conversations',
-  'difference', 'relative_difference', 'invoiced_amount', 'computed_amount', 'currency', 'status', 'explained_by', 'recounts', 'restatement',
-];
-
 export function formatReconciliation(result: ReconcileResult, format: ReconcileFormat): string {
+  const objects = (q: QueryResult) => q.rows.map((row) => Object.fromEntries(q.columns.map((column, i) => [column, row[i] ?? null])));
+  const lines = objects(result.lines);
   if (format === 'json') {
-    const objects = (q: QueryResult) => q.rows.map((row) => Object.fromEntries(q.columns.map((column, i) => [column, row[i]])));
     const alternatives = objects(result.alternatives);
-    const lines = objects(result.lines).map((line) => ({
+    const withRecounts = lines.map((line) => ({
       ...line,
       alternatives: alternatives.filter((alternative) => line.source_row !== null && alternative.source_row === line.source_row),
     }));
-    return JSON.stringify({ reconcile_id: result.reconcileId, run_id: result.runId, differences: result.differences, lines }, null, 2);
+    return JSON.stringify({ reconcile_id: result.reconcileId, run_id: result.runId, differences: result.differences, lines: withRecounts }, null, 2);
   }
-  const indexes = SHOWN.map((column) => result.lines.columns.indexOf(column));
-  const shown: QueryResult = { columns: SHOWN, rows: result.lines.rows.map((row) => indexes.map((i) => row[i] ?? null)) };
-  if (format !== 'markdown') return formatResult(shown, format);
+  if (format === 'csv') return formatResult(pick(result.lines, CSV_COLUMNS), 'csv');
+  // table and markdown: one short row per line, then the recounts and restatements of the lines they concern
+  const amount = (line: Record<string, unknown>) =>
+    line.invoiced_amount === null && line.computed_amount === null
+      ? ''
+      : `${line.invoiced_amount ?? '-'} / ${line.computed_amount ?? '-'} ${line.currency ?? ''}`.trim();
+  const short: QueryResult = {
+    columns: ['line', 'invoice', 'org', 'cycle', 'scope', 'invoiced', 'computed', 'difference', 'amount (invoiced / computed)', 'status', 'explained_by'],
+    rows: lines.map((line) => [
+      (line.line_label as string | null) ?? '-', line.invoice_id as string | null, line.org_id as string, line.cycle_id as string,
+      (line.integration_id ?? line.platform ?? 'all') as string, line.invoiced_conversations as number, line.computed_conversations as number,
+      line.difference as number, amount(line), line.status as string, line.explained_by as string | null,
+    ]),
+  };
+  const notes = lines.flatMap((line) => [
+    ...(line.recounts ? [`${line.line_label}: recounted ${line.recounts} (invoiced ${line.invoiced_conversations}; * explains it)`] : []),
+    ...(line.restatement ? [`${line.line_label ?? `${line.org_id} ${line.cycle_id}`}: restated since reconciled: ${line.restatement}`] : []),
+  ]);
+  const body = format === 'markdown' ? markdownTable(short) : formatResult(short, 'table');
+  const summary = `Reconcile ${result.reconcileId} against build ${result.runId}: ${lines.length - result.differences} of ${lines.length} lines match.`;
+  return [summary, '', body, ...(notes.length ? ['', ...notes.map((note) => (format === 'markdown' ? `- ${note}` : note))] : [])].join('\n');
+}
+
+const CSV_COLUMNS = [
+  'line_label', 'invoice_id', 'org_id', 'cycle_id', 'platform', 'integration_id', 'invoiced_conversations', 'computed_conversations',
+  'difference', 'relative_difference', 'invoiced_amount', 'computed_amount', 'currency', 'status', 'explained_by', 'recounts',
+  'restated_since_reconciled', 'restatement',
+];
+
+function pick(result: QueryResult, columns: string[]): QueryResult {
+  const indexes = columns.map((column) => result.columns.indexOf(column));
+  return { columns, rows: result.rows.map((row) => indexes.map((i) => row[i] ?? null)) };
+}
+
+function markdownTable({ columns, rows }: QueryResult): string {
   const cell = (value: unknown) => (value === null ? '' : String(value).replaceAll('|', '\\|'));
-  return [
-    `| ${SHOWN.join(' | ')} |`,
-    `|${SHOWN.map(() => '---').join('|')}|`,
-    ...shown.rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
-  ].join('\n');
+  return [`| ${columns.join(' | ')} |`, `|${columns.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join('\n');
 }
 
 /** Exit 3 when differences remain: what nightly jobs key on. */

@@ -15,6 +15,8 @@ export interface BuildSummary {
   cyclesByOrg: { orgId: string; cycles: number; firstCycle: string; lastCycle: string }[];
   conversations: { orgId: string; cycleId: string; conversations: number }[];
   dataQuality: { check: string; count: number }[];
+  /** amounts per org, cycle and currency; empty without a price book */
+  charges: { orgId: string; cycleId: string; currency: string; amount: string }[];
 }
 
 export async function readSummary(warehouse: Warehouse): Promise<BuildSummary> {
@@ -40,7 +42,14 @@ export async function readSummary(warehouse: Warehouse): Promise<BuildSummary> {
   const quality = await warehouse.rows<{ check_name: string; affected_count: bigint }>(
     `select check_name, affected_count from rpt_data_quality where affected_count > 0 order by check_name`,
   );
+  const charges = await warehouse.rows<{ org_id: string; cycle_id: string; currency: string; amount: unknown }>(
+    `select org_id, cycle_id, currency, sum(amount)::varchar as amount
+     from fct_conversation_charges
+     where price_status = 'priced'
+     group by org_id, cycle_id, cycle_start, currency order by org_id, cycle_start, currency`,
+  );
   return {
+    charges: charges.map((row) => ({ orgId: row.org_id, cycleId: row.cycle_id, currency: row.currency, amount: String(row.amount) })),
     files: files.map((row) => ({
       sourceFile: row.source_file,
       rowsRead: Number(row.rows_read),
@@ -106,6 +115,14 @@ export function formatSummary(result: {
     `Cycles: ${summary.cyclesByOrg.reduce((sum, org) => sum + org.cycles, 0)} across ${summary.cyclesByOrg.length} org(s).`,
     'Conversations per org and cycle:',
     ...table(['org_id', 'cycle_id', 'conversations'], summary.conversations.map((c) => [c.orgId, c.cycleId, c.conversations])),
+  );
+  if (summary.charges.length) {
+    lines.push(
+      'Charges per org and cycle (see table fct_conversation_charges):',
+      ...table(['org_id', 'cycle_id', 'amount', 'currency'], summary.charges.map((c) => [c.orgId, c.cycleId, c.amount, c.currency])),
+    );
+  }
+  lines.push(
     `Database: ${show(result.db)}   Parquet: ${show(result.parquetDir)}/`,
   );
   return lines.join('\n');

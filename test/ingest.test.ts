@@ -217,6 +217,8 @@ describe('ingest: values', () => {
       { org_id: 'default', integration_id: 'x-9', platform: 'unknown' },
     ]);
     expect(await facts.rows(`select check_name, affected_count from rpt_data_quality order by 1`)).toEqual([
+      // no price book: nothing is said to lack a price
+      { check_name: 'conversations_without_price', affected_count: 0 },
       { check_name: 'platform_conflict_rows', affected_count: 1 },
       { check_name: 'superseded_rows', affected_count: 0 },
       { check_name: 'unknown_platform_integrations', affected_count: 1 },

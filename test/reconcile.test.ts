@@ -4,11 +4,12 @@
  * bad invoice files refused naming the line, and the exit statuses.
  */
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/errors.js';
 import { type ReconcileResult, reconcile } from '../src/reconcile.js';
-import { type InputRow, type TestBuild, buildFacts, tempDir, writeCsv } from './helpers.js';
+import { type InputRow, type TestBuild, buildFacts, rows, tempDir, writeCsv } from './helpers.js';
 
 const cliPath = resolve('dist/src/cli.js');
 
@@ -181,7 +182,9 @@ describe('reconcile', () => {
     expect(await restated()).toEqual([false]);
     expect(await restated()).toEqual([false]);
     const late = writeCsv(dir, 'late.csv', [talk('gamma', 'wa-1', 'g2', '2024-01-20T10:00:00Z')]);
-    await buildFacts({ dir, inputs: [late], integrations, asOf: '2024-02-15T00:00:00Z' });
+    const rebuilt = await buildFacts({ dir, inputs: [late], integrations, asOf: '2024-02-15T00:00:00Z' });
+    // the build after a reconcile publishes its report for analysts
+    expect(await rows(rebuilt.result.publishedDb as string, `select status from rpt_invoice_reconciliation`)).toEqual([{ status: 'match' }]);
     expect(await restated()).toEqual([true]);
     expect(await restated()).toEqual([false]);
   });
@@ -196,6 +199,15 @@ describe('reconcile', () => {
     const invoices = writeCsv(built.dir, 'bad.csv', [line], INVOICE_COLUMNS);
     await expect(reconcile({ db: built.db, invoices })).rejects.toThrow(ConfigError);
     await expect(reconcile({ db: built.db, invoices })).rejects.toThrow(message);
+  });
+
+  it('reads invoice lines from JSON too, and names a bad record by its place', async () => {
+    const good = join(built.dir, 'invoices.json');
+    writeFileSync(good, JSON.stringify([{ invoice_id: 'J', org_id: 'acme', cycle_id: '2024-01-01', integration_id: 'wa-1', quantity: 3 }]));
+    expect(byLine(await reconcile({ db: built.db, invoices: good })).filter((line) => line[0] === 'record 1')).toEqual([['record 1', 3, 3, 'match', null]]);
+    const bad = join(built.dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify([{ invoice_id: 'J', cycle_id: '2024-01-01', quantity: 1 }, { invoice_id: 'K', cycle_id: '2024-01-01', quantity: 1.5 }]));
+    await expect(reconcile({ db: built.db, invoices: bad })).rejects.toThrow(/Invoice file .*bad\.json, record 2: quantity "1\.5" is not a whole number/);
   });
 
   it('the command exits 3 when differences remain, 0 when all match, 2 on a bad file; JSON and markdown reports', () => {
@@ -215,8 +227,8 @@ describe('reconcile', () => {
     );
     const ok = run(['--invoices', matching, '--format', 'markdown']);
     expect(ok.status).toBe(0);
-    expect(ok.stdout).toMatch(/^\| line_label \| invoice_id \|/);
-    expect(ok.stdout).toMatch(/\| line 2 \| INV-1 \| acme \| 2024-01-01 \|/);
+    expect(ok.stdout).toMatch(/^Reconcile \d+ against build 1: 2 of 2 lines match\.\n\n\| line \| invoice \| org \| cycle \| scope \|/);
+    expect(ok.stdout).toMatch(/\| line 2 \| INV-1 \| acme \| 2024-01-01 \| wa-1 \| 3 \| 3 \| 0 \|  \| match \|/);
     const bad = run(['--invoices', writeCsv(built.dir, 'cli-bad.csv', [{ invoice_id: 'X', quantity: 'x' }], INVOICE_COLUMNS)]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^convbill: Invoice file .*, line 2: quantity "x" is not a whole number of conversations\.\n$/);

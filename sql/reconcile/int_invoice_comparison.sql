@@ -96,7 +96,7 @@ compared as (
             or (compared_lines.computed_conversations > 0 and tolerance.relative_tolerance is not null
                 and abs(difference) <= tolerance.relative_tolerance * compared_lines.computed_conversations) as quantity_within,
         compared_lines.invoiced_amount is null or compared_lines.computed_amount is null or compared_lines.currency_differs
-            or abs(compared_lines.invoiced_amount - compared_lines.computed_amount) < 0.005 as amount_within
+            or abs(compared_lines.invoiced_amount - compared_lines.computed_amount) <= 0.005 as amount_within
     from (select * from invoiced_lines union all select * from uninvoiced_usage) as compared_lines
     cross join tolerance
 )
