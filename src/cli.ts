@@ -197,7 +197,8 @@ Examples:
       `
 Statuses: match, over_invoiced, under_invoiced, not_invoiced (usage no line covers), no_usage (invoiced, nothing computed).
 Causes tried for a difference: late_data, utc_cycle_boundaries, inclusive_cycle_end,
-rejected_conflicting_customer_account, rejected_after_as_of, interactions_counted, duplicate_rows_counted.
+rejected_conflicting_customer_account, rejected_after_as_of, rejected_ended_before_started,
+rejected_invalid_timestamp, interactions_counted, duplicate_rows_counted.
 
 Examples:
   convbill reconcile --invoices invoices/2026-10.csv

@@ -24,7 +24,7 @@ const talk = (org: string, integration: string, account: string, start: string, 
 
 const INTEGRATIONS = [
   ['wa-1', 'whatsapp'], ['wa-2', 'whatsapp'], ['sms-1', 'sms'], ['sms-2', 'sms'], ['tg-1', 'telegram'], ['fb-1', 'messenger'],
-  ['line-1', 'line'], ['line-2', 'line'],
+  ['line-1', 'line'], ['line-2', 'line'], ['ig-1', 'instagram'],
 ].map(([integration_id, platform]) => ({ integration_id, platform }));
 
 const LOGS: InputRow[] = [
@@ -45,6 +45,8 @@ const LOGS: InputRow[] = [
   talk('beta', 'line-2', 'l2', '2024-01-08T10:00:00Z', 'd1'),
   talk('beta', 'line-2', 'l2', '2024-01-08T10:00:00Z', 'd1'),
   talk('beta', 'wa-1', 'w1', '2024-01-10T10:00:00Z'),
+  talk('beta', 'ig-1', 'i1', '2024-01-10T10:00:00Z'),
+  talk('beta', 'ig-1', 'i2', '2024-01-12T10:00:00Z', 'backwards', -30),
 ];
 
 const INVOICE_COLUMNS = ['invoice_id', 'org_id', 'cycle_id', 'period_start', 'period_end', 'platform', 'integration_id', 'quantity', 'amount', 'currency', 'invoice_date'];
@@ -61,6 +63,7 @@ const INVOICES: InputRow[] = [
   { invoice_id: 'INV-2', org_id: 'beta', cycle_id: '2024-01-01', integration_id: 'line-2', quantity: 2 },
   { invoice_id: 'INV-2', org_id: 'beta', cycle_id: '2024-01-01', integration_id: 'ghost', quantity: 4 },
   { invoice_id: 'INV-2', org_id: 'beta', cycle_id: '2024-01-01', integration_id: 'wa-1', quantity: 2 },
+  { invoice_id: 'INV-2', org_id: 'beta', cycle_id: '2024-01-01', integration_id: 'ig-1', quantity: 2 },
 ];
 
 async function sharedBuild(): Promise<TestBuild> {
@@ -105,9 +108,11 @@ describe('reconcile', () => {
       ['line 10', 2, 1, 'over_invoiced', 'duplicate_rows_counted'],
       ['line 11', 4, 0, 'no_usage', null],
       ['line 12', 2, 1, 'over_invoiced', null],
+      // i2's row ended before it started: rejected, but its start can be read
+      ['line 13', 2, 1, 'over_invoiced', 'rejected_ended_before_started'],
       ['beta 2024-01-01 sms-2', 0, 1, 'not_invoiced', null],
     ]);
-    expect(result.differences).toBe(10);
+    expect(result.differences).toBe(11);
   });
 
   it('shows every recount next to the invoiced count', async () => {
@@ -122,6 +127,8 @@ describe('reconcile', () => {
       ['inclusive_cycle_end', 3, 2, false],
       ['rejected_conflicting_customer_account', 3, 2, false],
       ['rejected_after_as_of', 3, 2, false],
+      ['rejected_ended_before_started', 3, 2, false],
+      ['rejected_invalid_timestamp', 3, 2, false],
       ['interactions_counted', 3, 2, false],
       ['duplicate_rows_counted', 3, 2, false],
     ]);
@@ -215,10 +222,10 @@ describe('reconcile', () => {
     const all = writeCsv(built.dir, 'cli-all.csv', INVOICES, INVOICE_COLUMNS);
     const differing = run(['--invoices', all, '--format', 'json']);
     expect(differing.status).toBe(3);
-    expect(differing.stderr.trim()).toBe('convbill: 10 of 12 reconciliation lines differ beyond the tolerance (see table rpt_invoice_reconciliation).');
+    expect(differing.stderr.trim()).toBe('convbill: 11 of 13 reconciliation lines differ beyond the tolerance (see table rpt_invoice_reconciliation).');
     const report = JSON.parse(differing.stdout);
     expect(report.lines[1]).toMatchObject({ status: 'over_invoiced', explained_by: 'utc_cycle_boundaries' });
-    expect(report.lines[1].alternatives).toHaveLength(7);
+    expect(report.lines[1].alternatives).toHaveLength(9);
     const matching = writeCsv(
       built.dir,
       'cli-match.csv',

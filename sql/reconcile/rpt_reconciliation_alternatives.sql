@@ -14,6 +14,9 @@
 --            build whose count was the invoiced one, if any);
 --          * rejected_conflicting_customer_account, rejected_after_as_of:
 --            the interactions we rejected for that reason counted;
+--          * rejected_ended_before_started, rejected_invalid_timestamp:
+--            the input rows we rejected for that reason counted where their
+--            start can be read (an unreadable end), as the vendor might;
 --          * interactions_counted, duplicate_rows_counted: every merged
 --            interaction, or every input row, billed as a conversation.
 --          Counts are recomputed from int_interactions with the rules'
@@ -52,7 +55,34 @@ alternative_windows as (
     union all
     select source_row, org_id, platform, integration_id, 'rejected_' || reason, cycle_start, cycle_end, false, reason
     from mismatched_lines
-    cross join (values ('conflicting_customer_account'), ('after_as_of')) as reasons (reason)
+    cross join (values ('conflicting_customer_account'), ('after_as_of'), ('ended_before_started'), ('invalid_timestamp')) as reasons (reason)
+),
+
+-- rows rejected one by one never became interactions: read them back from their raw values
+rejected_rows as (
+    select
+        alternative_windows.source_row,
+        alternative_windows.cause,
+        rejects.integration_id,
+        clean_text(rejects.raw ->> 'customer_account_id') as customer_account_id,
+        1 as row_count
+    from alternative_windows
+    inner join rejected_interactions as rejects
+        on alternative_windows.also_rejected = rejects.reason
+        and rejects.reason in ('ended_before_started', 'invalid_timestamp')
+        and alternative_windows.org_id = rejects.org_id
+        and (alternative_windows.integration_id is null or alternative_windows.integration_id = rejects.integration_id)
+    inner join raw_files on rejects.load_id = raw_files.load_id
+    left join dim_integrations
+        on rejects.org_id = dim_integrations.org_id
+        and rejects.integration_id = dim_integrations.integration_id
+    where (alternative_windows.platform is null or alternative_windows.platform = dim_integrations.platform)
+        and clean_text(rejects.raw ->> 'customer_account_id') is not null
+        and parse_instant(clean_text(coalesce(rejects.raw ->> 'started_at', rejects.raw ->> 'occurred_at')), raw_files.source_timezone)
+            >= alternative_windows.window_start
+        and (alternative_windows.window_end is null
+            or parse_instant(clean_text(coalesce(rejects.raw ->> 'started_at', rejects.raw ->> 'occurred_at')), raw_files.source_timezone)
+                < alternative_windows.window_end)
 ),
 
 window_interactions as (
@@ -79,6 +109,9 @@ window_interactions as (
                 then coalesce(interactions.ended_at, interactions.started_at)
                 else interactions.effective_end
             end >= alternative_windows.window_start
+    union all
+    select source_row, cause, integration_id, customer_account_id, row_count
+    from rejected_rows
 ),
 
 window_counts as (
@@ -153,16 +186,17 @@ alternatives as (
     union all
     select source_row,
         case cause when 'utc_cycle_boundaries' then 2 when 'inclusive_cycle_end' then 3
-            when 'rejected_conflicting_customer_account' then 4 else 5 end,
+            when 'rejected_conflicting_customer_account' then 4 when 'rejected_after_as_of' then 5
+            when 'rejected_ended_before_started' then 6 else 7 end,
         cause, conversations, null
     from window_counts
     where cause <> 'as_computed'
     union all
-    select source_row, 6, 'interactions_counted', interactions, null
+    select source_row, 8, 'interactions_counted', interactions, null
     from window_counts
     where cause = 'as_computed'
     union all
-    select source_row, 7, 'duplicate_rows_counted', input_rows, null
+    select source_row, 9, 'duplicate_rows_counted', input_rows, null
     from window_counts
     where cause = 'as_computed'
 )
