@@ -209,7 +209,12 @@ async function modelsInTransaction(
     );
     timings.push({ name: 'phase: configuration', seconds: (performance.now() - started) / 1000 });
     const modelsStarted = performance.now();
-    const modelTimings = await runModels(warehouse, { fullRefresh: plan.fullRefresh, onModel: (name) => log.setStep(`model ${name}`) });
+    if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
+    const modelTimings = await runModels(warehouse, {
+      fullRefresh: plan.fullRefresh,
+      onModel: (name) => log.setStep(`model ${name}`),
+      profileDir: options.profileDir,
+    });
     for (const timing of modelTimings) log.event('model', { run_id: run.runId, model: timing.name, seconds: timing.seconds, rows: timing.rows ?? null });
     timings.push({ name: 'phase: models', seconds: (performance.now() - modelsStarted) / 1000 }, ...modelTimings);
     const auditsStarted = performance.now();

@@ -101,6 +101,7 @@ function program(io: CliIO, verbose: { on: boolean }, argvOf: string[]): Command
     .option('--max-reject-rate <share>', 'fail (exit 1, publish nothing) when more than this share (0-1) of the rows read are rejected')
     .option('--threads <n>', 'DuckDB worker threads (default: one per core)')
     .option('--memory-limit <size>', 'DuckDB memory limit, e.g. 2GB; larger work spills to <db>.tmp')
+    .option('--profile <dir>', "write DuckDB's JSON query profile (operators, timings, rows) of each model into this folder")
     .addOption(logFormatOption())
     .option('--quiet', 'print nothing on success (errors still go to stderr)')
     .addHelpText(

@@ -41,6 +41,8 @@ export interface BuildOptions {
   /** the price book file (CSV or JSON) and the config's own price entries, for fct_conversation_charges */
   priceBook?: string;
   prices?: PriceEntry[];
+  /** write DuckDB's JSON query profile of each model into this folder */
+  profileDir?: string;
 }
 
 /** What the command line can say; every field optional. */
@@ -58,6 +60,7 @@ export interface BuildFlags {
   fullRefresh?: boolean;
   maxRejectRate?: string;
   priceBook?: string;
+  profile?: string;
 }
 
 interface SourceEntry {
@@ -272,6 +275,7 @@ export function resolveBuildOptions(flags: BuildFlags): BuildOptions {
     integrations: flags.integrations ?? fromFile(file.integrations),
     priceBook: flags.priceBook ?? fromFile(file.price_book),
     prices: file.prices,
+    profileDir: flags.profile,
     cycles: { defaultRule, orgRules, calendar: flags.cycles ?? fromFile(file.cycles) },
     asOf: flags.asOf ?? file.as_of,
     threads: flags.threads !== undefined ? Number(flags.threads) : file.threads,

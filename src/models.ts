@@ -10,7 +10,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunError, engineMessage } from './errors.js';
-import type { Warehouse } from './warehouse.js';
+import { type Warehouse, sqlString } from './warehouse.js';
 
 /**
  * table: persisted in the database, rebuilt whole by every build (the small
@@ -168,6 +168,8 @@ export interface RunModelsOptions {
   fullRefresh: boolean;
   /** told the name of each model as it starts (progress display) */
   onModel?: (name: string) => void;
+  /** write DuckDB's JSON profile of each model's statements to `<dir>/<model>.json` */
+  profileDir?: string;
 }
 
 export async function runModels(
@@ -196,6 +198,11 @@ export async function runModels(
     const readsTransient = model.reads.some((relation) => transient.has(relation));
     if (model.materialized === 'temp' || (model.materialized === 'view' && readsTransient)) transient.add(model.name);
     options.onModel?.(model.name);
+    if (options.profileDir) {
+      // the last statement of the model (its insert or create) is the one profiled
+      await warehouse.run(`pragma enable_profiling = 'json'`);
+      await warehouse.run(`pragma profiling_output = ${sqlString(join(options.profileDir, `${model.name}.json`))}`);
+    }
     const started = performance.now();
     let rows: number | undefined;
     try {
@@ -219,6 +226,7 @@ export async function runModels(
     }
     timings.push({ name: model.name, seconds: (performance.now() - started) / 1000, rows, status: 'success' });
   }
+  if (options.profileDir) await warehouse.run('pragma disable_profiling');
   return timings;
 }
 

@@ -14,9 +14,13 @@
 --            has an interaction row and none of its interaction rows has an
 --            end; otherwise it ends at its latest activity, never before its
 --            latest start;
---          * conflicts: a key carrying two different accounts, compared by
---            64-bit hashes (two accounts of one interaction id sharing a
---            hash, odds about 1 in 10^19, is the only way one goes unseen);
+--          * conflicts: a key carrying two different accounts. Within a
+--            build's rows they are compared by 64-bit hashes (two accounts of
+--            one interaction id sharing a hash, odds about 1 in 10^19, is the
+--            only way one goes unseen); across builds, the stored account
+--            against the staged one. Only the verdict is stored: two random
+--            hashes per interaction were an eighth of this table's bytes and
+--            could not be compressed;
 --          * cycles: the run of its org's cycles it overlaps,
 --            [first_cycle_seq, last_cycle_seq], where overlap is
 --            start < cycle_end and effective_end >= cycle_start. The
@@ -33,8 +37,7 @@ create table if not exists int_interactions (
     integration_id varchar not null,
     interaction_key varchar not null,
     customer_account_id varchar not null,
-    account_hash_min ubigint not null,
-    account_hash_max ubigint not null,
+    has_account_conflict boolean not null,
     row_count bigint not null,
     interaction_rows bigint not null,
     ended_interaction_rows bigint not null,
@@ -62,8 +65,9 @@ touched as (
         coalesce(staged.integration_id, earlier.integration_id) as integration_id,
         coalesce(staged.interaction_key, earlier.interaction_key) as interaction_key,
         coalesce(earlier.customer_account_id, staged.customer_account_id) as customer_account_id,
-        least(earlier.account_hash_min, staged.account_hash_min) as account_hash_min,
-        greatest(earlier.account_hash_max, staged.account_hash_max) as account_hash_max,
+        coalesce(earlier.has_account_conflict, false)
+            or coalesce(staged.account_hash_min <> staged.account_hash_max, false)
+            or coalesce(earlier.customer_account_id <> staged.customer_account_id, false) as has_account_conflict,
         coalesce(earlier.row_count, 0) + coalesce(staged.row_count, 0) as row_count,
         coalesce(earlier.interaction_rows, 0) + coalesce(staged.interaction_rows, 0) as interaction_rows,
         coalesce(earlier.ended_interaction_rows, 0) + coalesce(staged.ended_interaction_rows, 0) as ended_interaction_rows,
@@ -125,8 +129,7 @@ select
     integration_id,
     interaction_key,
     customer_account_id,
-    account_hash_min,
-    account_hash_max,
+    has_account_conflict,
     row_count,
     interaction_rows,
     ended_interaction_rows,
@@ -138,7 +141,7 @@ select
     first_cycle_seq,
     last_cycle_seq,
     case
-        when account_hash_min <> account_hash_max then 'conflicting_customer_account'
+        when has_account_conflict then 'conflicting_customer_account'
         when started_at > as_of then 'after_as_of'
         when first_cycle_seq > last_cycle_seq then 'outside_billing_cycles'
     end as reject_reason
