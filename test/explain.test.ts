@@ -4,8 +4,9 @@
  * and the rule that made it a conversation of its own. One org per example,
  * one file each, one build for all of them.
  */
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/errors.js';
 import { type ExplainedConversation, explain, formatExplain } from '../src/explain.js';
@@ -168,6 +169,15 @@ describe('explain: the seed examples', () => {
     await expect(explain({ db: missing, org: 's1', account: 'cust-1' })).rejects.toThrow(ConfigError);
     await expect(explain({ db: missing, org: 's1', account: 'cust-1' })).rejects.toThrow(missing);
     await expect(explain({ db: publishedDb, org: 's1', account: 'cust-1' })).rejects.toThrow(/published copy/);
+  });
+
+  it('the command prints the same as the API, and a missing --account is a usage error', async () => {
+    const cli = (args: string[]) => spawnSync(process.execPath, [resolve('dist/src/cli.js'), 'explain', '--db', db, ...args], { encoding: 'utf8' });
+    const run = cli(['--org', 's4', '--account', 'cust-1', '--format', 'json']);
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual(await explainOrg('s4'));
+    const missing = cli(['--org', 's4']);
+    expect([missing.status, missing.stderr]).toEqual([2, "convbill: error: required option '--account <account>' not specified\n"]);
   });
 });
 
