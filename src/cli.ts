@@ -19,7 +19,7 @@ import { formatSummary } from './summary.js';
 import { testWarehouse } from './data-tests.js';
 import { explain, formatExplain } from './explain.js';
 import { RECONCILE_FORMATS, assertReconciled, formatReconciliation, parseTolerance, reconcile } from './reconcile.js';
-import { diffRuns } from './restatements.js';
+import { diffRuns, diffTable } from './restatements.js';
 
 export interface CliIO {
   out: (text: string) => void;
@@ -243,7 +243,7 @@ Examples:
       const options = resolveBuildOptions({ db: flags.db, config: flags.config });
       const diff = await diffRuns({ db: options.db, from: runIdOption(flags.from, '--from'), to: runIdOption(flags.to, '--to') });
       if (format === 'table') io.out(`Counts changed from run ${diff.from} to run ${diff.to}:\n`);
-      io.out(`${formatResult(diff.changes, format)}\n`);
+      io.out(`${formatResult(diffTable(diff), format)}\n`);
     });
 
   return cli;

@@ -31,3 +31,6 @@ export {
 } from './reconcile.js';
 export { explain, formatExplain, type ExplainOptions, type ExplainedConversation, type ExplainedInteraction } from './explain.js';
 export { diffRuns, type Diff, type DiffOptions } from './restatements.js';
+export { openWarehouse, type OpenWarehouseOptions } from './typed-api.js';
+export { DuckDBDialect, type DuckDBDialectConfig } from './kysely-duckdb.js';
+export type * from './schema.js';

@@ -88,7 +88,7 @@ function headerList(sql: string, key: string): string[] {
 }
 
 export function loadModels(root = sqlDirectory()): Model[] {
-  const files = sqlFiles(root).filter((file) => !/^(macros|audits|reconcile)\b/.test(relative(root, file)));
+  const files = sqlFiles(root).filter((file) => !/^(macros|audits|reconcile|reports)\b/.test(relative(root, file)));
   const names = new Set(files.map((file) => basename(file, '.sql')));
   const models = files.map((file): Model => {
     const text = readFileSync(file, 'utf8');

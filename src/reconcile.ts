@@ -14,9 +14,10 @@ import { loadInvoices } from './invoices.js';
 import { installMacros, loadModels, runModels, sqlDirectory } from './models.js';
 import { type QueryResult, formatResult } from './query.js';
 import { createRestatementTables } from './restatements.js';
-import { plainValue } from './values.js';
+import { Kysely, sql } from 'kysely';
+import { DuckDBDialect } from './kysely-duckdb.js';
+import type { Database, RptInvoiceReconciliation, RptReconciliationAlternatives } from './schema.js';
 import { Warehouse } from './warehouse.js';
-import type { DuckDBValue } from '@duckdb/node-api';
 
 export interface Tolerance {
   /** conversations */
@@ -35,10 +36,15 @@ export interface ReconcileResult {
   reconcileId: number;
   /** the build whose facts were compared */
   runId: number;
-  lines: QueryResult;
-  alternatives: QueryResult;
+  lines: RptInvoiceReconciliation[];
+  alternatives: RptReconciliationAlternatives[];
   /** lines whose status is not match */
   differences: number;
+}
+
+/** The published tables, and the one reconcile keeps for itself in the working database. */
+interface WorkingTables extends Database {
+  convbill_reconciled_cycles: { reconcile_id: number; org_id: string | null; cycle_id: string | null; cycle_start: string | null };
 }
 
 export const RECONCILE_FORMATS = ['table', 'csv', 'json', 'markdown'] as const;
@@ -77,34 +83,52 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
       );
       await loadInvoices(warehouse, options.invoices);
       await runModels(warehouse, { fullRefresh: false }, loadModels(join(sqlDirectory(), 'reconcile')));
-      const reconcileId = await warehouse.value<number>(`select coalesce(max(reconcile_id), 0) + 1 from convbill_reconciliations`);
-      await warehouse.run(
-        `insert into convbill_reconciliations
-         select $id, now(), $file, $run_id, count(source_row), count_if(status <> 'match')
-         from rpt_invoice_reconciliation`,
-        { id: reconcileId, file: options.invoices, run_id: runId ?? 0 },
-      );
-      await warehouse.run(
-        `insert into convbill_reconciled_cycles
-         select distinct $id, org_id, cycle_id, cycle_start
-         from rpt_invoice_reconciliation
-         where source_row is not null and cycle_start is not null`,
-        { id: reconcileId },
-      );
-      const lines = await warehouse.table(`select * from rpt_invoice_reconciliation order by source_row nulls last, org_id, cycle_start, integration_id`);
-      const alternatives = await warehouse.table(
-        `select source_row, invoice_id, cause, invoiced_conversations, recomputed_conversations, explains, detail
-         from rpt_reconciliation_alternatives order by source_row, cause_order`,
-      );
-      const plain = ({ columns, rows }: { columns: string[]; rows: DuckDBValue[][] }): QueryResult => ({ columns, rows: rows.map((row) => row.map(plainValue)) });
-      const result = { reconcileId, runId: runId ?? 0, lines: plain(lines), alternatives: plain(alternatives), differences: 0 };
-      const status = result.lines.columns.indexOf('status');
-      result.differences = result.lines.rows.filter((row) => row[status] !== 'match').length;
-      return result;
+      return record(new Kysely<WorkingTables>({ dialect: new DuckDBDialect({ connection: warehouse }) }), options.invoices, runId ?? 0);
     });
   } finally {
     warehouse.close();
   }
+}
+
+/** Reads the report back and records what this reconcile compared, through the typed API. */
+async function record(db: Kysely<WorkingTables>, invoiceFile: string, runId: number): Promise<ReconcileResult> {
+  const lines = await db
+    .selectFrom('rpt_invoice_reconciliation')
+    .selectAll()
+    .orderBy(sql`source_row nulls last`)
+    .orderBy('org_id')
+    .orderBy('cycle_start')
+    .orderBy('integration_id')
+    .execute();
+  const alternatives = await db.selectFrom('rpt_reconciliation_alternatives').selectAll().orderBy('source_row').orderBy('cause_order').execute();
+  const previous = await db.selectFrom('convbill_reconciliations').select(({ fn }) => fn.max('reconcile_id').as('id')).executeTakeFirst();
+  const reconcileId = (previous?.id ?? 0) + 1;
+  const differences = lines.filter((line) => line.status !== 'match').length;
+  await db
+    .insertInto('convbill_reconciliations')
+    .values({
+      reconcile_id: reconcileId,
+      reconciled_at: new Date().toISOString(),
+      invoice_file: invoiceFile,
+      run_id: runId,
+      lines: lines.filter((line) => line.source_row !== null).length,
+      differences,
+    })
+    .execute();
+  // the cycles compared, so the next reconcile can flag those restated since
+  await db
+    .insertInto('convbill_reconciled_cycles')
+    .columns(['reconcile_id', 'org_id', 'cycle_id', 'cycle_start'])
+    .expression(
+      db
+        .selectFrom('rpt_invoice_reconciliation')
+        .select([sql.lit(reconcileId).as('reconcile_id'), 'org_id', 'cycle_id', 'cycle_start'])
+        .distinct()
+        .where('source_row', 'is not', null)
+        .where('cycle_start', 'is not', null),
+    )
+    .execute();
+  return { reconcileId, runId, lines, alternatives, differences };
 }
 
 async function createReconcileTables(warehouse: Warehouse): Promise<void> {
@@ -127,28 +151,27 @@ async function createReconcileTables(warehouse: Warehouse): Promise<void> {
 }
 
 export function formatReconciliation(result: ReconcileResult, format: ReconcileFormat): string {
-  const objects = (q: QueryResult) => q.rows.map((row) => Object.fromEntries(q.columns.map((column, i) => [column, row[i] ?? null])));
-  const lines = objects(result.lines);
+  const { lines, alternatives } = result;
   if (format === 'json') {
-    const alternatives = objects(result.alternatives);
     const withRecounts = lines.map((line) => ({
       ...line,
       alternatives: alternatives.filter((alternative) => line.source_row !== null && alternative.source_row === line.source_row),
     }));
     return JSON.stringify({ reconcile_id: result.reconcileId, run_id: result.runId, differences: result.differences, lines: withRecounts }, null, 2);
   }
-  if (format === 'csv') return formatResult(pick(result.lines, CSV_COLUMNS), 'csv');
+  if (format === 'csv') {
+    return formatResult({ columns: CSV_COLUMNS, rows: lines.map((line) => CSV_COLUMNS.map((column) => line[column])) }, 'csv');
+  }
   // table and markdown: one short row per line, then the recounts and restatements of the lines they concern
-  const amount = (line: Record<string, unknown>) =>
+  const amount = (line: RptInvoiceReconciliation) =>
     line.invoiced_amount === null && line.computed_amount === null
       ? ''
       : `${line.invoiced_amount ?? '-'} / ${line.computed_amount ?? '-'} ${line.currency ?? ''}`.trim();
   const short: QueryResult = {
     columns: ['line', 'invoice', 'org', 'cycle', 'scope', 'invoiced', 'computed', 'difference', 'amount (invoiced / computed)', 'status', 'explained_by'],
     rows: lines.map((line) => [
-      (line.line_label as string | null) ?? '-', line.invoice_id as string | null, line.org_id as string, line.cycle_id as string,
-      (line.integration_id ?? line.platform ?? 'all') as string, line.invoiced_conversations as number, line.computed_conversations as number,
-      line.difference as number, amount(line), line.status as string, line.explained_by as string | null,
+      line.line_label ?? '-', line.invoice_id, line.org_id, line.cycle_id, line.integration_id ?? line.platform ?? 'all',
+      line.invoiced_conversations, line.computed_conversations, line.difference, amount(line), line.status, line.explained_by,
     ]),
   };
   const notes = lines.flatMap((line) => [
@@ -160,16 +183,11 @@ export function formatReconciliation(result: ReconcileResult, format: ReconcileF
   return [summary, '', body, ...(notes.length ? ['', ...notes.map((note) => (format === 'markdown' ? `- ${note}` : note))] : [])].join('\n');
 }
 
-const CSV_COLUMNS = [
+const CSV_COLUMNS: (keyof RptInvoiceReconciliation)[] = [
   'line_label', 'invoice_id', 'org_id', 'cycle_id', 'platform', 'integration_id', 'invoiced_conversations', 'computed_conversations',
   'difference', 'relative_difference', 'invoiced_amount', 'computed_amount', 'currency', 'status', 'explained_by', 'recounts',
   'restated_since_reconciled', 'restatement',
 ];
-
-function pick(result: QueryResult, columns: string[]): QueryResult {
-  const indexes = columns.map((column) => result.columns.indexOf(column));
-  return { columns, rows: result.rows.map((row) => indexes.map((i) => row[i] ?? null)) };
-}
 
 function markdownTable({ columns, rows }: QueryResult): string {
   const cell = (value: unknown) => (value === null ? '' : String(value).replaceAll('|', '\\|'));
@@ -180,7 +198,7 @@ function markdownTable({ columns, rows }: QueryResult): string {
 export function assertReconciled(result: ReconcileResult): void {
   if (result.differences > 0) {
     throw new DifferencesFound(
-      `${result.differences} of ${result.lines.rows.length} reconciliation lines differ beyond the tolerance (see table rpt_invoice_reconciliation).`,
+      `${result.differences} of ${result.lines.length} reconciliation lines differ beyond the tolerance (see table rpt_invoice_reconciliation).`,
     );
   }
 }

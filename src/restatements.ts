@@ -12,8 +12,12 @@
  * it re-reads every file.
  */
 import { ConfigError } from './errors.js';
+import { join } from 'node:path';
+import { Kysely } from 'kysely';
 import type { QueryResult } from './query.js';
-import { plainValue } from './values.js';
+import { DuckDBDialect } from './kysely-duckdb.js';
+import { loadModels, runModels, sqlDirectory } from './models.js';
+import type { Database } from './schema.js';
 import { Warehouse } from './warehouse.js';
 
 export async function createRestatementTables(warehouse: Warehouse): Promise<void> {
@@ -104,10 +108,30 @@ export interface DiffOptions {
   to?: number;
 }
 
+/** One changed count of rpt_count_diff. */
+export interface CountChange {
+  org_id: string;
+  cycle_id: string;
+  cycle_start: string;
+  integration_id: string;
+  platform: string | null;
+  conversations_before: number;
+  conversations_after: number;
+  change: number;
+  caused_by: string;
+}
+
+const DIFF_COLUMNS = ['org_id', 'cycle_id', 'integration_id', 'platform', 'conversations_before', 'conversations_after', 'change', 'caused_by'] as const;
+
+/** The changes as columns and rows, for `convbill diff`'s table, CSV and JSON. */
+export function diffTable(diff: Diff): QueryResult {
+  return { columns: [...DIFF_COLUMNS], rows: diff.changes.map((change) => DIFF_COLUMNS.map((column) => change[column])) };
+}
+
 export interface Diff {
   from: number;
   to: number;
-  changes: QueryResult;
+  changes: Omit<CountChange, 'cycle_start'>[];
 }
 
 /**
@@ -137,64 +161,11 @@ export async function diffRuns(options: DiffOptions): Promise<Diff> {
       }
     }
     if (from >= to) throw new ConfigError(`--from (${from}) must be an earlier run than --to (${to}).`);
-    const { columns, rows } = await warehouse.table(
-      `with counts_then as (
-           select org_id, cycle_start, integration_id,
-               arg_max(cycle_id, run_id) as cycle_id,
-               arg_max(platform, run_id) as platform,
-               arg_max(conversations_after, run_id) filter (where run_id <= ${from}) as before,
-               arg_max(conversations_after, run_id) as after
-           from convbill_count_changes
-           where run_id <= ${to}
-           group by org_id, cycle_start, integration_id
-           having bool_or(run_id > ${from})
-       ),
-       changed_counts as (
-           select org_id, cycle_id, cycle_start, integration_id, platform,
-               coalesce(before, 0) as before, after
-           from counts_then
-           where coalesce(before, 0) <> after
-       ),
-       loads_between as (
-           select convbill_run_loads.org_id, convbill_run_loads.integration_id, raw_files.source_file,
-               convbill_run_loads.earliest_activity, convbill_run_loads.latest_activity, convbill_run_loads.open_rows
-           from convbill_run_loads
-           inner join raw_files on convbill_run_loads.load_id = raw_files.load_id
-           where convbill_run_loads.run_id > ${from} and convbill_run_loads.run_id <= ${to}
-       ),
-       refreshes_between as (
-           select string_agg('full refresh in run ' || run_id || coalesce(' (' || refresh_reason || ')', ''), '; ' order by run_id) as causes
-           from convbill_runs
-           where run_id > ${from} and run_id <= ${to} and command = 'build' and status = 'success' and full_refresh
-       ),
-       files_behind as (
-           select changed_counts.org_id, changed_counts.cycle_start, changed_counts.integration_id,
-               string_agg(distinct loads_between.source_file, ', ' order by loads_between.source_file) as files
-           from changed_counts
-           inner join dim_billing_cycles
-               on changed_counts.org_id = dim_billing_cycles.org_id
-               and changed_counts.cycle_start = dim_billing_cycles.cycle_start
-           inner join loads_between
-               on changed_counts.org_id = loads_between.org_id
-               and changed_counts.integration_id = loads_between.integration_id
-               and (dim_billing_cycles.cycle_end is null or loads_between.earliest_activity < dim_billing_cycles.cycle_end)
-               and (loads_between.open_rows > 0 or loads_between.latest_activity >= dim_billing_cycles.cycle_start)
-           group by all
-       )
-       select changed_counts.org_id, changed_counts.cycle_id, changed_counts.integration_id, changed_counts.platform,
-           changed_counts.before as conversations_before, changed_counts.after as conversations_after,
-           changed_counts.after - changed_counts.before as change,
-           coalesce(files_behind.files, refreshes_between.causes,
-               'no new rows: a later as-of carried open interactions into this cycle') as caused_by
-       from changed_counts
-       cross join refreshes_between
-       left join files_behind
-           on changed_counts.org_id = files_behind.org_id
-           and changed_counts.cycle_start = files_behind.cycle_start
-           and changed_counts.integration_id = files_behind.integration_id
-       order by changed_counts.org_id, changed_counts.cycle_start, changed_counts.integration_id`,
-    );
-    return { from, to, changes: { columns, rows: rows.map((row) => row.map(plainValue)) } };
+    await warehouse.run(`create or replace temp table cfg_diff as select $from::integer as from_run, $to::integer as to_run`, { from, to });
+    await runModels(warehouse, { fullRefresh: false }, loadModels(join(sqlDirectory(), 'reports')));
+    const db = new Kysely<Database & { rpt_count_diff: CountChange }>({ dialect: new DuckDBDialect({ connection: warehouse }) });
+    const changes = await db.selectFrom('rpt_count_diff').selectAll().orderBy('org_id').orderBy('cycle_start').orderBy('integration_id').execute();
+    return { from, to, changes: changes.map(({ cycle_start: _, ...change }) => change) };
   } finally {
     warehouse.close();
   }

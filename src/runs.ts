@@ -11,10 +11,12 @@
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { RunError } from './errors.js';
+import { sql } from 'kysely';
+import { ConvbillError, RunError, engineMessage } from './errors.js';
 import type { ModelTiming } from './models.js';
 import { publishedPathOf } from './publish.js';
-import { type QueryResult, query } from './query.js';
+import type { QueryResult } from './query.js';
+import { openWarehouse } from './typed-api.js';
 import type { Warehouse } from './warehouse.js';
 
 export type RunStatus = 'running' | 'success' | 'failed' | 'interrupted';
@@ -184,16 +186,42 @@ export function modelResults(timings: ModelTiming[]): RunResults['results'] {
 
 /** Recent runs, newest first: from the working database, or from the published copy while a build holds it. */
 export async function listRuns(options: { db: string; publishedDb?: string }, limit: number): Promise<QueryResult> {
-  const sql = `select run_id, command, status, started_at, round(duration_seconds, 1) as seconds, as_of,
-                      case when full_refresh then 'full' when not full_refresh then 'incremental' end as build,
-                      rows_staged, rows_read, rows_accepted, rows_rejected, partitions_rebuilt, error
-               from convbill_runs order by run_id desc limit ${limit}`;
   try {
-    return await query(options.db, sql);
+    return await recentRuns(options.db, limit);
   } catch (error) {
     const published = options.publishedDb ?? publishedPathOf(options.db);
     if (!(error instanceof RunError) || !/is locked/.test(error.message) || !existsSync(published)) throw error;
     // a build holds the working file: the published copy has every run up to the last published one
-    return query(published, sql);
+    return recentRuns(published, limit);
+  }
+}
+
+const RUN_COLUMNS = [
+  'run_id', 'command', 'status', 'started_at', 'seconds', 'as_of', 'build',
+  'rows_staged', 'rows_read', 'rows_accepted', 'rows_rejected', 'partitions_rebuilt', 'error',
+] as const;
+
+async function recentRuns(path: string, limit: number): Promise<QueryResult> {
+  const db = openWarehouse(path);
+  try {
+    const runs = await db
+      .selectFrom('convbill_runs')
+      .select(({ case: when, fn, lit, not, ref }) => [
+        'run_id', 'command', 'status', 'started_at',
+        fn<number | null>('round', ['duration_seconds', lit(1)]).as('seconds'),
+        'as_of',
+        when().when(ref('full_refresh')).then(sql.lit('full')).when(not(ref('full_refresh'))).then(sql.lit('incremental')).end().as('build'),
+        'rows_staged', 'rows_read', 'rows_accepted', 'rows_rejected', 'partitions_rebuilt', 'error',
+      ])
+      .orderBy('run_id', 'desc')
+      .limit(limit)
+      .execute()
+      .catch((error: unknown) => {
+        if (error instanceof ConvbillError) throw error;
+        throw new RunError(`Query failed: ${engineMessage(error)}.`, { cause: error });
+      });
+    return { columns: [...RUN_COLUMNS], rows: runs.map((run) => RUN_COLUMNS.map((column) => run[column])) };
+  } finally {
+    await db.destroy();
   }
 }

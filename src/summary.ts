@@ -1,5 +1,8 @@
 /** The short human summary `build` ends with, read back from the marts. */
 import { relative } from 'node:path';
+import { Kysely, type NotNull } from 'kysely';
+import { DuckDBDialect } from './kysely-duckdb.js';
+import type { Database } from './schema.js';
 import type { Warehouse } from './warehouse.js';
 
 export interface FileCounts {
@@ -19,53 +22,83 @@ export interface BuildSummary {
   charges: { orgId: string; cycleId: string; currency: string; amount: string }[];
 }
 
+/** Runs on the build's own connection (the working database), through the typed API. */
 export async function readSummary(warehouse: Warehouse): Promise<BuildSummary> {
-  const files = await warehouse.rows<{ source_file: string; rows_read: bigint; rows_accepted: bigint; rows_rejected: bigint }>(
-    `select source_file, rows_read, rows_accepted, rows_rejected from rpt_source_files
-     where superseded_by is null order by source_file`,
-  );
-  const rejects = await warehouse.rows<{ reason: string; n: bigint }>(
-    `select reason, count(*) as n from rejected_interactions group by reason order by n desc, reason`,
-  );
-  const cycles = await warehouse.rows<{ org_id: string; n: bigint; first_cycle: string; last_cycle: string }>(
-    `select org_id, count(*) as n, arg_min(cycle_id, cycle_start) as first_cycle, arg_max(cycle_id, cycle_start) as last_cycle
-     from dim_billing_cycles group by org_id order by org_id`,
-  );
-  const conversations = await warehouse.rows<{ org_id: string; cycle_id: string; n: bigint }>(
-    `select dim_billing_cycles.org_id, dim_billing_cycles.cycle_id, coalesce(sum(fct_conversation_counts.conversations), 0) as n
-     from dim_billing_cycles
-     left join fct_conversation_counts
-         on dim_billing_cycles.org_id = fct_conversation_counts.org_id
-         and dim_billing_cycles.cycle_start = fct_conversation_counts.cycle_start
-     group by all order by dim_billing_cycles.org_id, min(dim_billing_cycles.cycle_start)`,
-  );
-  const quality = await warehouse.rows<{ check_name: string; affected_count: bigint }>(
-    `select check_name, affected_count from rpt_data_quality where affected_count > 0 order by check_name`,
-  );
-  const charges = await warehouse.rows<{ org_id: string; cycle_id: string; currency: string; amount: unknown }>(
-    `select org_id, cycle_id, currency, sum(amount)::varchar as amount
-     from fct_conversation_charges
-     where price_status = 'priced'
-     group by org_id, cycle_id, cycle_start, currency order by org_id, cycle_start, currency`,
-  );
-  return {
-    charges: charges.map((row) => ({ orgId: row.org_id, cycleId: row.cycle_id, currency: row.currency, amount: String(row.amount) })),
-    files: files.map((row) => ({
-      sourceFile: row.source_file,
-      rowsRead: Number(row.rows_read),
-      rowsAccepted: Number(row.rows_accepted),
-      rowsRejected: Number(row.rows_rejected),
-    })),
-    rejectsByReason: rejects.map((row) => ({ reason: row.reason, rows: Number(row.n) })),
-    cyclesByOrg: cycles.map((row) => ({
-      orgId: row.org_id,
-      cycles: Number(row.n),
-      firstCycle: row.first_cycle,
-      lastCycle: row.last_cycle,
-    })),
-    conversations: conversations.map((row) => ({ orgId: row.org_id, cycleId: row.cycle_id, conversations: Number(row.n) })),
-    dataQuality: quality.map((row) => ({ check: row.check_name, count: Number(row.affected_count) })),
-  };
+  const db = new Kysely<Database>({ dialect: new DuckDBDialect({ connection: warehouse }) });
+  try {
+    const files = await db
+      .selectFrom('rpt_source_files')
+      .select(['source_file', 'rows_read', 'rows_accepted', 'rows_rejected'])
+      .where('superseded_by', 'is', null)
+      .orderBy('source_file')
+      .$narrowType<{ source_file: NotNull }>()
+      .execute();
+    const rejects = await db
+      .selectFrom('rejected_interactions')
+      .select(({ fn }) => ['reason', fn.countAll<number>().as('n')])
+      .groupBy('reason')
+      .orderBy('n', 'desc')
+      .orderBy('reason')
+      .$narrowType<{ reason: NotNull }>()
+      .execute();
+    const cycles = await db
+      .selectFrom('dim_billing_cycles')
+      .select(({ fn }) => [
+        'org_id',
+        fn.countAll<number>().as('n'),
+        fn<string>('arg_min', ['cycle_id', 'cycle_start']).as('first_cycle'),
+        fn<string>('arg_max', ['cycle_id', 'cycle_start']).as('last_cycle'),
+      ])
+      .groupBy('org_id')
+      .orderBy('org_id')
+      .$narrowType<{ org_id: NotNull }>()
+      .execute();
+    // every cycle of every org, with no conversations too
+    const conversations = await db
+      .selectFrom('dim_billing_cycles as cycle')
+      .leftJoin('fct_conversation_counts as counts', (join) =>
+        join.onRef('cycle.org_id', '=', 'counts.org_id').onRef('cycle.cycle_start', '=', 'counts.cycle_start'),
+      )
+      .select(({ fn, lit }) => ['cycle.org_id', 'cycle.cycle_id', fn.coalesce(fn.sum<number>('counts.conversations'), lit(0)).as('n')])
+      .groupBy(['cycle.org_id', 'cycle.cycle_id'])
+      .orderBy('cycle.org_id')
+      .orderBy(({ fn }) => fn.min('cycle.cycle_start'))
+      .$narrowType<{ org_id: NotNull; cycle_id: NotNull }>()
+      .execute();
+    const quality = await db
+      .selectFrom('rpt_data_quality')
+      .select(['check_name', 'affected_count'])
+      .where('affected_count', '>', 0)
+      .orderBy('check_name')
+      .$narrowType<{ check_name: NotNull; affected_count: NotNull }>()
+      .execute();
+    // DECIMAL sums come back as exact text
+    const charges = await db
+      .selectFrom('fct_conversation_charges')
+      .select(({ fn }) => ['org_id', 'cycle_id', 'currency', fn.sum<string>('amount').as('amount')])
+      .where('price_status', '=', 'priced')
+      .groupBy(['org_id', 'cycle_id', 'cycle_start', 'currency'])
+      .orderBy('org_id')
+      .orderBy('cycle_start')
+      .orderBy('currency')
+      .$narrowType<{ org_id: NotNull; cycle_id: NotNull; currency: NotNull }>()
+      .execute();
+    return {
+      charges: charges.map((row) => ({ orgId: row.org_id, cycleId: row.cycle_id, currency: row.currency, amount: row.amount })),
+      files: files.map((row) => ({
+        sourceFile: row.source_file,
+        rowsRead: row.rows_read ?? 0,
+        rowsAccepted: row.rows_accepted ?? 0,
+        rowsRejected: row.rows_rejected ?? 0,
+      })),
+      rejectsByReason: rejects.map((row) => ({ reason: row.reason, rows: row.n })),
+      cyclesByOrg: cycles.map((row) => ({ orgId: row.org_id, cycles: row.n, firstCycle: row.first_cycle, lastCycle: row.last_cycle })),
+      conversations: conversations.map((row) => ({ orgId: row.org_id, cycleId: row.cycle_id, conversations: row.n })),
+      dataQuality: quality.map((row) => ({ check: row.check_name, count: row.affected_count })),
+    };
+  } finally {
+    await db.destroy(); // leaves the build's connection open
+  }
 }
 
 const MAX_LINES = 40;

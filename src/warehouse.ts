@@ -99,6 +99,11 @@ export class Warehouse {
     return (row ? Object.values(row)[0] : undefined) as T;
   }
 
+  /** The driver's connection, for the modules that stream from it (the Kysely dialect, Arrow). */
+  get duckdb(): DuckDBConnection {
+    return this.connection;
+  }
+
   /** A table's column names in order, empty when there is no such table (schema main). */
   async columnsOf(table: string): Promise<string[]> {
     const rows = await this.rows<{ column_name: string }>(

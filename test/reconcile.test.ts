@@ -78,8 +78,7 @@ async function sharedBuild(): Promise<TestBuild> {
 }
 
 function byLine(result: ReconcileResult) {
-  return result.lines.rows.map((row) => {
-    const line = Object.fromEntries(result.lines.columns.map((column, i) => [column, row[i]]));
+  return result.lines.map((line) => {
     return [line.line_label ?? `${line.org_id} ${line.cycle_id} ${line.integration_id}`, line.invoiced_conversations, line.computed_conversations, line.status, line.explained_by];
   });
 }
@@ -118,9 +117,9 @@ describe('reconcile', () => {
   it('shows every recount next to the invoiced count', async () => {
     const invoices = writeCsv(built.dir, 'invoices.csv', INVOICES, INVOICE_COLUMNS);
     const result = await reconcile({ db: built.db, invoices });
-    const recounts = result.alternatives.rows
-      .filter((row) => row[0] === 2)
-      .map((row) => [row[2], row[3], row[4], row[5]]);
+    const recounts = result.alternatives
+      .filter((alternative) => alternative.source_row === 2)
+      .map((alternative) => [alternative.cause, alternative.invoiced_conversations, alternative.recomputed_conversations, alternative.explains]);
     expect(recounts).toEqual([
       ['late_data', 3, null, false],
       ['utc_cycle_boundaries', 3, 3, true],
@@ -184,7 +183,7 @@ describe('reconcile', () => {
     const invoices = writeCsv(dir, 'invoices.csv', [{ invoice_id: 'G', org_id: 'gamma', cycle_id: '2024-01-01', integration_id: 'wa-1', quantity: 1 }], INVOICE_COLUMNS);
     const restated = async () => {
       const result = await reconcile({ db: facts.db, invoices });
-      return result.lines.rows.map((row) => row[result.lines.columns.indexOf('restated_since_reconciled')]);
+      return result.lines.map((line) => line.restated_since_reconciled);
     };
     expect(await restated()).toEqual([false]);
     expect(await restated()).toEqual([false]);

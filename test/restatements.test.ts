@@ -21,7 +21,7 @@ const talk = (integration: string, account: string, start: string, end: string |
 });
 
 function changes(diff: Awaited<ReturnType<typeof diffRuns>>) {
-  return diff.changes.rows.map((row) => Object.fromEntries(diff.changes.columns.map((column, i) => [column, row[i]])));
+  return diff.changes;
 }
 
 describe('restatements: count history and convbill diff', () => {
