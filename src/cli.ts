@@ -20,6 +20,7 @@ import { testWarehouse } from './data-tests.js';
 import { explain, formatExplain } from './explain.js';
 import { RECONCILE_FORMATS, assertReconciled, formatReconciliation, parseTolerance, reconcile } from './reconcile.js';
 import { diffRuns, diffTable } from './restatements.js';
+import { EXPORT_FORMATS, exportTable, resolveExportFormat } from './table-export.js';
 
 export interface CliIO {
   out: (text: string) => void;
@@ -244,6 +245,31 @@ Examples:
       const diff = await diffRuns({ db: options.db, from: runIdOption(flags.from, '--from'), to: runIdOption(flags.to, '--to') });
       if (format === 'table') io.out(`Counts changed from run ${diff.from} to run ${diff.to}:\n`);
       io.out(`${formatResult(diffTable(diff), format)}\n`);
+    });
+
+  cli
+    .command('export')
+    .description('Write one published table (or a filtered part of it) to Parquet, CSV, NDJSON or an Arrow IPC file, in bounded memory.')
+    .requiredOption('--table <table>', 'the table or view, e.g. fct_conversation_counts')
+    .requiredOption('--out <path>', 'the file to write (written aside and renamed at the end)')
+    .addOption(new Option('--format <format>', 'default: from the file name, else parquet').choices(EXPORT_FORMATS))
+    .option('--where <sql>', "a SQL condition on the table's columns, e.g. \"org_id = 'acme'\"")
+    .option('--db <file>', 'DuckDB database file (default: the published copy of the configured database)')
+    .option('--config <file>', 'config file (default: ./convbill.json when present)')
+    .option('--memory-limit <size>', 'DuckDB memory limit, e.g. 512MB')
+    .option('--threads <n>', 'DuckDB worker threads')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  convbill export --table fct_conversation_counts --out counts.csv
+  convbill export --table fct_billable_conversations --where "org_id = 'acme' and cycle_id = '2026-10-01'" --out acme-oct.arrow`,
+    )
+    .action(async (flags: { table: string; out: string; format?: string; where?: string; db?: string; config?: string; memoryLimit?: string; threads?: string }) => {
+      const { memoryLimit, threads } = resolveBuildOptions({ config: flags.config, memoryLimit: flags.memoryLimit, threads: flags.threads });
+      const format = resolveExportFormat(flags.format, flags.out);
+      const rows = await exportTable({ db: readableDatabase(flags), table: flags.table, format, out: flags.out, where: flags.where, memoryLimit, threads });
+      io.out(`Exported ${rows} rows of ${flags.table} to ${flags.out}.\n`);
     });
 
   return cli;

@@ -34,3 +34,5 @@ export { diffRuns, type Diff, type DiffOptions } from './restatements.js';
 export { openWarehouse, type OpenWarehouseOptions } from './typed-api.js';
 export { DuckDBDialect, type DuckDBDialectConfig } from './kysely-duckdb.js';
 export type * from './schema.js';
+export { arrowBatches, arrowTable, type ArrowOptions } from './arrow.js';
+export { exportTable, parseExportFormat, resolveExportFormat, EXPORT_FORMATS, type ExportFormat, type ExportOptions } from './table-export.js';
