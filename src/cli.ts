@@ -4,7 +4,7 @@
  * ends as one sentence on stderr and the exit status of rules §7
  * (0 success, 1 run failed, 2 usage or configuration error).
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { build } from './build.js';
@@ -21,6 +21,9 @@ import { explain, formatExplain } from './explain.js';
 import { RECONCILE_FORMATS, assertReconciled, formatReconciliation, parseTolerance, reconcile } from './reconcile.js';
 import { diffRuns, diffTable } from './restatements.js';
 import { EXPORT_FORMATS, exportTable, resolveExportFormat } from './table-export.js';
+import { checkDictionary, dataDictionary } from './docs.js';
+import { writeReport } from './report.js';
+import { formatInit, init, initHelp } from './init.js';
 
 export interface CliIO {
   out: (text: string) => void;
@@ -270,6 +273,55 @@ Examples:
       const format = resolveExportFormat(flags.format, flags.out);
       const rows = await exportTable({ db: readableDatabase(flags), table: flags.table, format, out: flags.out, where: flags.where, memoryLimit, threads });
       io.out(`Exported ${rows} rows of ${flags.table} to ${flags.out}.\n`);
+    });
+
+  cli
+    .command('docs')
+    .description('Write the data dictionary (Markdown): every published table and column, its grain and lineage.')
+    .option('--out <file>', 'write to this file instead of stdout')
+    .option('--check', 'compare the descriptions with the published copy; exit 1 when they disagree')
+    .option('--db <file>', 'with --check: the database to compare (default: the published copy)')
+    .option('--config <file>', 'config file (default: ./convbill.json when present)')
+    .addHelpText('after', '\nExamples:\n  convbill docs --out docs/data-dictionary.md\n  convbill docs --check')
+    .action(async (flags: { out?: string; check?: boolean; db?: string; config?: string }) => {
+      if (flags.check) {
+        const db = readableDatabase(flags);
+        const { undescribed, absent } = await checkDictionary(db);
+        if (undescribed.length || absent.length) {
+          throw new RunError(
+            `The data dictionary and ${db} disagree: undescribed ${undescribed.join(', ') || 'none'}; described but absent ${absent.join(', ') || 'none'}.`,
+          );
+        }
+        io.out('Every published column is described.\n');
+        return;
+      }
+      if (!flags.out) {
+        io.out(dataDictionary());
+        return;
+      }
+      writeFileSync(flags.out, dataDictionary());
+      io.out(`Wrote ${flags.out}.\n`);
+    });
+
+  cli
+    .command('report')
+    .description('Write a self-contained HTML report (inline CSS and SVG, no network): conversations per cycle and platform, per integration, top accounts, rejects, the last reconcile, the run history.')
+    .requiredOption('--out <file>', 'the HTML file to write')
+    .option('--db <file>', 'DuckDB database file (default: the published copy of the configured database)')
+    .option('--config <file>', 'config file (default: ./convbill.json when present)')
+    .addHelpText('after', '\nExamples:\n  convbill report --out report.html\n  convbill report --config convbill.json --out reports/$(date +%F).html')
+    .action(async (flags: { out: string; db?: string; config?: string }) => {
+      io.out(`Wrote ${await writeReport({ db: readableDatabase(flags), out: flags.out })}.\n`);
+    });
+
+  cli
+    .command('init')
+    .description('Write a starter convbill.json (every key at a sensible default) and a sample layout that builds out of the box.')
+    .option('--dir <dir>', 'the folder to set up', '.')
+    .option('--force', 'overwrite an existing convbill.json (sample files are never overwritten)')
+    .addHelpText('after', `\n${initHelp()}`)
+    .action((flags: { dir: string; force?: boolean }) => {
+      io.out(`${formatInit(init({ dir: flags.dir, force: flags.force }))}\n`);
     });
 
   return cli;

@@ -36,3 +36,6 @@ export { DuckDBDialect, type DuckDBDialectConfig } from './kysely-duckdb.js';
 export type * from './schema.js';
 export { arrowBatches, arrowTable, type ArrowOptions } from './arrow.js';
 export { exportTable, parseExportFormat, resolveExportFormat, EXPORT_FORMATS, type ExportFormat, type ExportOptions } from './table-export.js';
+export { dataDictionary, checkDictionary, describeTables, lineageOf, type TableDoc, type DictionaryCheck } from './docs.js';
+export { writeReport, renderReport, type ReportOptions } from './report.js';
+export { init, initHelp, type InitOptions, type InitResult } from './init.js';

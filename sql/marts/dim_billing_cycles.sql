@@ -5,6 +5,14 @@
 --          cycle holding as-of (int_billing_cycles may start earlier, from
 --          rows that turned out not to be billable). cycle_seq orders an org's
 --          cycles; it need not start at 1.
+-- columns:
+--   org_id: the organisation ('default' when the input names none)
+--   cycle_id: the cycle's name: the local date it starts (YYYY-MM-DD) for a rule, the calendar file's cycle_id for a calendar
+--   cycle_start: the cycle's first instant, included (local midnight of its first day in timezone)
+--   cycle_end: the instant after the cycle, excluded: the next cycle's start
+--   timezone: the IANA timezone whose local midnights bound the cycle
+--   cycle_source: where the cycle comes from: 'rule' (anchor day and timezone) or 'calendar' (the cycles file)
+--   cycle_seq: orders the org's cycles in time; stable from build to build, need not start at 1
 with billable_starts as (
     -- conflicts and interactions after as-of have no say; an interaction in
     -- a calendar's gap still shows where the org's history starts

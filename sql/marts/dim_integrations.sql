@@ -6,6 +6,12 @@
 --          disagree), then 'unknown'. Every row naming an integration is
 --          evidence (see int_integration_platforms). Platform never merges or
 --          splits conversations.
+-- columns:
+--   org_id: the organisation ('default' when the input names none)
+--   integration_id: the messaging integration (a number, sender or page) as the input names it
+--   platform: the platform it bills under, lower case; 'unknown' when neither the reference nor the rows say
+--   integration_name: its name in the integrations reference, when the reference gives one
+--   platform_source: where platform comes from: 'reference', 'input' (the rows) or 'unknown'
 with observed as (
     select
         org_id,

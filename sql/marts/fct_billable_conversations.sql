@@ -13,6 +13,17 @@
 --          are. The dimensions are left-joined so that they, not the millions
 --          of conversations, form the hash tables; every (org, cycle_seq) and
 --          (org, integration) exists in them.
+-- columns:
+--   org_id: the organisation ('default' when the input names none)
+--   cycle_id: the billing cycle's name (dim_billing_cycles)
+--   cycle_start: the cycle's first instant, included
+--   cycle_end: the instant after the cycle, excluded
+--   integration_id: the messaging integration
+--   platform: the platform the integration bills under (dim_integrations)
+--   customer_account_id: the end-customer account (phone number, user id), trimmed
+--   interaction_count: interactions of the account on the integration that overlap the cycle
+--   first_activity_at: the earliest start of those interactions, not clipped to the cycle
+--   last_activity_at: the latest effective end of those interactions (as-of for one still open), not clipped
 create table if not exists fct_billable_conversations (
     org_id varchar not null,
     cycle_id varchar not null,

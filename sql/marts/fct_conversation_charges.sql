@@ -13,6 +13,19 @@
 --          Exact DECIMAL arithmetic throughout. A count no scope matches is
 --          kept with price_status 'no_price' and no amount: never priced
 --          at zero.
+-- columns:
+--   org_id: the organisation ('default' when the input names none)
+--   cycle_id: the billing cycle's name (dim_billing_cycles)
+--   cycle_start: the cycle's first instant, included
+--   cycle_end: the instant after the cycle, excluded
+--   platform: the platform the integration bills under (dim_integrations)
+--   integration_id: the messaging integration
+--   conversations: billable conversations, as in fct_conversation_counts
+--   billable_conversations: the conversations left to pay after the scope's allowance; null when no price matches
+--   currency: the price scope's currency code; null when no price matches
+--   amount: what the conversations cost, exact DECIMAL(38, 6), graduated tiers; null when no price matches
+--   price_scope: the scope that priced the count: org_integration, integration, org_platform, platform, org or default
+--   price_status: 'priced', or 'no_price' when no scope of the price book matches
 with price_scopes as (
     select distinct
         scope_id,

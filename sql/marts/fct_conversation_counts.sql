@@ -9,6 +9,14 @@
 --          the stored one, less the conversations replaced, plus the ones
 --          written (in a full refresh, every conversation is written), so
 --          the detail mart is never recounted whole.
+-- columns:
+--   org_id: the organisation ('default' when the input names none)
+--   cycle_id: the billing cycle's name (dim_billing_cycles)
+--   cycle_start: the cycle's first instant, included
+--   cycle_end: the instant after the cycle, excluded
+--   integration_id: the messaging integration
+--   platform: the platform the integration bills under (dim_integrations)
+--   conversations: billable conversations of the integration in the cycle: the rows of fct_billable_conversations
 create table if not exists fct_conversation_counts (
     org_id varchar not null,
     cycle_id varchar not null,

@@ -7,6 +7,15 @@
 --          they came from. raw is the row as read, as a JSON object of the
 --          contract's columns; the interaction's key says which merged
 --          interaction a row belonged to.
+-- columns:
+--   source_file: the input file the row came from, as given to the load
+--   source_row: the row's number in that file, from 1 (a CSV's first data row, a JSON or Parquet file's first record)
+--   reason: why: missing_integration_id, missing_customer_account_id, missing_timestamp, invalid_timestamp, ended_before_started, conflicting_customer_account, after_as_of or outside_billing_cycles
+--   raw: the row as read: a JSON object of the contract's columns
+--   load_id: the load of the file version (rpt_source_files)
+--   org_id: the row's organisation ('default' when it names none)
+--   integration_id: the row's integration, when it has one
+--   interaction_key: the merged interaction the row belonged to: its interaction_id, or '~row:' and a hash of its content
 with all_rejects as (
     select load_id, source_row, reason, raw, org_id, integration_id, interaction_key
     from int_row_rejects

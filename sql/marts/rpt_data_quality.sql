@@ -5,6 +5,10 @@
 --          under, integrations billed as 'unknown', rows
 --          superseded by a newer version of their file, and, once a price
 --          book is given, conversations it has no price for.
+-- columns:
+--   check_name: platform_conflict_rows, unknown_platform_integrations, superseded_rows or conversations_without_price
+--   affected_count: the rows, integrations or conversations the check found; 0 when there is nothing to look at
+--   description: what the check counts, in words
 with platform_conflicts as (
     select coalesce(sum(int_integration_platforms.row_count), 0) as affected
     from int_integration_platforms

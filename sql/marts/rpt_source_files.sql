@@ -6,6 +6,17 @@
 --          checks that staging saw every row read. (That no interaction is
 --          lost between staging and the facts is the audit
 --          audit_interactions_conserved.) Superseded versions count nothing.
+-- columns:
+--   load_id: the load of this file version; a changed file at a known path loads again under a new id
+--   source_file: the file's path as given to the load
+--   format: how it was read: csv, json or parquet
+--   content_hash: SHA-256 of the file's bytes: content already loaded adds nothing
+--   loaded_at: when the file was loaded
+--   superseded_by: the load_id of a newer version at the same path, whose rows count instead; null for the current version
+--   rows_read: the rows the load read from the file
+--   rows_accepted: the rows staged and not rejected
+--   rows_rejected: the rows in rejected_interactions
+--   identity_holds: rows read = accepted + rejected (true for a superseded version)
 with staged_rows as (
     select load_id, rows_staged
     from int_load_stats

@@ -6,6 +6,29 @@
 --          rpt_reconciliation_alternatives) with every recount beside it,
 --          and whether the cycle's counts changed since an earlier
 --          reconcile compared them (a restatement finance should know of).
+-- columns:
+--   source_row: the invoice line's number in its file, from 1; null for usage no line covers
+--   line_label: how the report names the line: 'line N' in a CSV (counting the header), 'record N' in JSON
+--   invoice_id: the invoice the line belongs to
+--   org_id: the organisation invoiced ('default' when the line names none)
+--   cycle_id: the cycle invoiced, from the line's cycle_id or period_start
+--   cycle_start: that cycle's first instant
+--   platform: the platform the line invoices, when it invoices one
+--   integration_id: the integration the line invoices, when it invoices one (neither: the org's whole cycle)
+--   invoiced_conversations: the line's quantity; 0 for not_invoiced usage
+--   computed_conversations: our conversations at the line's grain (fct_conversation_charges)
+--   difference: invoiced_conversations - computed_conversations
+--   relative_difference: difference / computed_conversations; null when we computed none
+--   invoiced_amount: the line's amount, when it has one
+--   computed_amount: our amount at the line's grain; null when part of it has no price
+--   amount_difference: invoiced_amount - computed_amount
+--   currency: the line's currency, else ours
+--   status: match, over_invoiced, under_invoiced, no_usage (invoiced, nothing computed) or not_invoiced (usage no line covers)
+--   explained_by: the first usual cause whose recount is within the tolerance of the invoice, or amount_differs; null for a match
+--   explanation_detail: what that recount stands for, e.g. the build late_data means
+--   recounts: every recount as 'cause count', '*' marking the ones that explain the line
+--   restated_since_reconciled: a build changed the cycle's counts after an earlier reconcile compared them
+--   restatement: which runs changed them, after which reconcile
 with explained_lines as (
     select
         source_row,

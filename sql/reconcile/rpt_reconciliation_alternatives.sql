@@ -21,6 +21,18 @@
 --            interaction, or every input row, billed as a conversation.
 --          Counts are recomputed from int_interactions with the rules'
 --          overlap test; the line's own window gives back our count.
+-- columns:
+--   source_row: the invoice line's number in its file (rpt_invoice_reconciliation)
+--   invoice_id: the invoice the line belongs to
+--   org_id: the organisation invoiced
+--   cycle_id: the cycle invoiced
+--   cause_order: the order the causes are tried in, 1 (late_data) to 9 (duplicate_rows_counted)
+--   cause: the usual mistake recounted (see purpose)
+--   invoiced_conversations: the line's quantity
+--   computed_conversations: our conversations at the line's grain
+--   recomputed_conversations: the count under this cause; null when late_data finds no such build
+--   explains: recomputed_conversations is within the tolerance of the invoiced quantity
+--   detail: for late_data, the build whose published count is meant
 with tolerance as (
     select absolute_tolerance, relative_tolerance
     from cfg_reconcile
