@@ -85,6 +85,16 @@ function program(io: CliIO, verbose: { on: boolean }, argvOf: string[]): Command
       outputError: (text, write) => write(`convbill: ${text.trim().replace(/\s*\n\s*/g, ' ')}\n`),
     })
     .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Examples:
+  convbill init && convbill build && convbill report --out report.html   # a new project, end to end
+  convbill build --input logs/ --as-of 2026-11-01                          # load files and update the facts
+  convbill query "select org_id, cycle_id, sum(conversations) from fct_conversation_counts group by all"
+  convbill reconcile --invoices invoices/2026-10.csv                       # exit 3 when lines differ
+  convbill <command> --help                                                # every command's options and examples`,
+    )
     .hook('preAction', (command) => {
       verbose.on = Boolean(command.opts().verbose);
     });

@@ -219,3 +219,16 @@ describe('cli: query', () => {
     expectOneSentence(format.stderr, /--format must be one of table, csv, json/);
   });
 });
+
+describe('cli: help', () => {
+  it('the top-level help and every command help end with examples', () => {
+    const top = convbill(tempDir(), ['--help']);
+    expect(top.status).toBe(0);
+    const commands = [...top.stdout.matchAll(/^ {2}([a-z]+) \[options\]/gm)].map((match) => match[1] as string);
+    expect(commands).toEqual(expect.arrayContaining(['build', 'ingest', 'query', 'runs', 'test', 'reconcile', 'explain', 'diff', 'export', 'docs', 'report', 'init']));
+    for (const command of [undefined, ...commands]) {
+      const help = convbill(tempDir(), command ? [command, '--help'] : ['--help']);
+      expect(help.stdout, `convbill ${command ?? ''} --help`).toMatch(/\nExamples?:\n {2}convbill /);
+    }
+  });
+});
