@@ -12,6 +12,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError } from './errors.js';
+import { Kysely, sql } from 'kysely';
+import { DuckDBDialect } from './kysely-duckdb.js';
+import type { Database } from './schema.js';
 import { Warehouse } from './warehouse.js';
 
 export interface ReportOptions {
@@ -31,70 +34,140 @@ export async function writeReport(options: ReportOptions): Promise<string> {
 
 type Row = Record<string, string | number | null>;
 
-/** The report's data, read in one read-only session. */
+/** The report's data, read in one read-only session through the typed API. */
 async function readFacts(db: string) {
   const warehouse = await Warehouse.open(db, { readOnly: true });
+  const kysely = new Kysely<Database>({ dialect: new DuckDBDialect({ connection: warehouse }) });
   try {
-    const tables = new Set(
-      (
-        await warehouse.rows<{ name: string }>(
-          `select table_name as name from duckdb_tables() where database_name = current_database() and schema_name = 'main'
-           union all select view_name from duckdb_views() where database_name = current_database() and schema_name = 'main'`,
-        )
-      ).map((row) => row.name),
-    );
+    const tables = new Set((await kysely.introspection.getTables()).map((table) => table.name));
     for (const table of ['fct_conversation_counts', 'fct_billable_conversations', 'dim_billing_cycles', 'rejected_interactions', 'convbill_runs']) {
       if (!tables.has(table)) throw new ConfigError(`Database ${db} has no table ${table}; run "convbill build" first, or pass the published copy with --db.`);
     }
-    // every number as DOUBLE or VARCHAR: BIGINT and HUGEINT would come back as bigint
-    const rows = async (sql: string): Promise<Row[]> =>
-      (await warehouse.rows(sql)).map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, typeof value === 'bigint' ? Number(value) : (value as string | number | null)])));
-    const when = (column: string) => `strftime(${column}, '%Y-%m-%d %H:%M') || ' UTC'`;
+    const when = (column: string) => sql<string>`strftime(${sql.ref(column)}, '%Y-%m-%d %H:%M') || ' UTC'`;
+    const rows = (query: { execute(): Promise<unknown[]> }) => query.execute() as Promise<Row[]>;
     const hasReconcile = tables.has('rpt_invoice_reconciliation');
     return {
       publication: tables.has('convbill_publication')
-        ? (await rows(`select run_id, ${when('published_at')} as published_at from convbill_publication`))[0]
+        ? (await rows(sqlQuery(kysely, sql`select run_id, ${when('published_at')} as published_at from convbill_publication`)))[0]
         : undefined,
       cycles: await rows(
-        `select cycles.org_id, cycles.cycle_id, counts.platform, coalesce(sum(counts.conversations), 0)::double as conversations
-         from dim_billing_cycles as cycles
-         left join fct_conversation_counts as counts on cycles.org_id = counts.org_id and cycles.cycle_start = counts.cycle_start
-         group by all order by cycles.org_id, min(cycles.cycle_start), counts.platform`,
+        kysely
+          .selectFrom('dim_billing_cycles as cycles')
+          .leftJoin('fct_conversation_counts as counts', (join) =>
+            join.onRef('cycles.org_id', '=', 'counts.org_id').onRef('cycles.cycle_start', '=', 'counts.cycle_start'),
+          )
+          .select(({ fn }) => ['cycles.org_id', 'cycles.cycle_id', 'counts.platform', fn.coalesce(fn.sum('counts.conversations'), sql.lit(0)).as('conversations')])
+          .groupBy(['cycles.org_id', 'cycles.cycle_id', 'counts.platform'])
+          .orderBy('cycles.org_id')
+          .orderBy(({ fn }) => fn.min('cycles.cycle_start'))
+          .orderBy('counts.platform'),
       ),
       integrations: await rows(
-        `select org_id, integration_id, any_value(platform) as platform, sum(conversations)::double as conversations
-         from fct_conversation_counts group by all order by conversations desc, org_id, integration_id`,
+        kysely
+          .selectFrom('fct_conversation_counts')
+          .select(({ fn }) => ['org_id', 'integration_id', fn.agg('any_value', ['platform']).as('platform'), fn.sum('conversations').as('conversations')])
+          .groupBy(['org_id', 'integration_id'])
+          .orderBy('conversations', 'desc')
+          .orderBy('org_id')
+          .orderBy('integration_id'),
       ),
       accounts: await rows(
-        `select org_id, customer_account_id, count(*)::double as conversations,
-             count(distinct integration_id)::double as integrations, count(distinct cycle_start)::double as cycles
-         from fct_billable_conversations group by all order by conversations desc, org_id, customer_account_id limit 20`,
+        kysely
+          .selectFrom('fct_billable_conversations')
+          .select(({ fn }) => [
+            'org_id',
+            'customer_account_id',
+            fn.countAll().as('conversations'),
+            fn.count('integration_id').distinct().as('integrations'),
+            fn.count('cycle_start').distinct().as('cycles'),
+          ])
+          .groupBy(['org_id', 'customer_account_id'])
+          .orderBy('conversations', 'desc')
+          .orderBy('org_id')
+          .orderBy('customer_account_id')
+          .limit(20),
       ),
-      rejects: await rows(`select reason, count(*)::double as rows from rejected_interactions group by reason order by rows desc, reason`),
+      rejects: await rows(
+        kysely
+          .selectFrom('rejected_interactions')
+          .select(({ fn }) => ['reason', fn.countAll().as('rows')])
+          .groupBy('reason')
+          .orderBy('rows', 'desc')
+          .orderBy('reason'),
+      ),
       reconcile: hasReconcile
         ? {
             last: tables.has('convbill_reconciliations')
-              ? (await rows(`select reconcile_id, ${when('reconciled_at')} as reconciled_at, invoice_file, run_id from convbill_reconciliations order by reconcile_id desc limit 1`))[0]
+              ? (
+                  await rows(
+                    kysely
+                      .selectFrom('convbill_reconciliations')
+                      .select(['reconcile_id', when('reconciled_at').as('reconciled_at'), 'invoice_file', 'run_id'])
+                      .orderBy('reconcile_id', 'desc')
+                      .limit(1),
+                  )
+                )[0]
               : undefined,
-            statuses: await rows(`select status, count(*)::double as lines from rpt_invoice_reconciliation group by status order by status = 'match' desc, lines desc, status`),
+            statuses: await rows(
+              kysely
+                .selectFrom('rpt_invoice_reconciliation')
+                .select(({ fn }) => ['status', fn.countAll().as('lines')])
+                .groupBy('status')
+                .orderBy(sql`status = 'match'`, 'desc')
+                .orderBy('lines', 'desc')
+                .orderBy('status'),
+            ),
             differing: await rows(
-              `select coalesce(line_label, 'usage') as line, org_id, cycle_id, coalesce(integration_id, platform, 'all') as scope,
-                   invoiced_conversations::double as invoiced, computed_conversations::double as computed, difference::double as difference,
-                   status, explained_by
-               from rpt_invoice_reconciliation where status <> 'match' order by source_row nulls last, org_id, cycle_id limit 30`,
+              kysely
+                .selectFrom('rpt_invoice_reconciliation')
+                .select(({ fn }) => [
+                  fn.coalesce('line_label', sql.lit('usage')).as('line'),
+                  'org_id',
+                  'cycle_id',
+                  fn.coalesce('integration_id', 'platform', sql.lit('all')).as('scope'),
+                  'invoiced_conversations as invoiced',
+                  'computed_conversations as computed',
+                  'difference',
+                  'status',
+                  'explained_by',
+                ])
+                .where('status', '<>', 'match')
+                .orderBy(sql`source_row nulls last`)
+                .orderBy('org_id')
+                .orderBy('cycle_id')
+                .limit(30),
             ),
           }
         : undefined,
       runs: await rows(
-        `select run_id, command, status, ${when('started_at')} as started_at, round(duration_seconds, 1) as seconds,
-             ${when('as_of')} as as_of, case when full_refresh then 'full' when not full_refresh then 'incremental' end as build,
-             rows_read::double as rows_read, rows_rejected::double as rows_rejected, partitions_rebuilt::double as partitions, error
-         from convbill_runs order by run_id desc limit 20`,
+        kysely
+          .selectFrom('convbill_runs')
+          .select(({ fn }) => [
+            'run_id',
+            'command',
+            'status',
+            when('started_at').as('started_at'),
+            fn('round', ['duration_seconds', sql.lit(1)]).as('seconds'),
+            when('as_of').as('as_of'),
+            sql<string>`case when full_refresh then 'full' when not full_refresh then 'incremental' end`.as('build'),
+            'rows_read',
+            'rows_rejected',
+            'partitions_rebuilt as partitions',
+            'error',
+          ])
+          .orderBy('run_id', 'desc')
+          .limit(20),
       ),
     };
   } finally {
+    await kysely.destroy();
     warehouse.close();
   }
+}
+
+/** A raw statement for the one table the generated types leave out (convbill_publication). */
+function sqlQuery(kysely: Kysely<Database>, statement: ReturnType<typeof sql>) {
+  return { execute: async () => (await statement.execute(kysely)).rows };
 }
 
 const esc = (value: unknown) =>

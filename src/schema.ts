@@ -142,8 +142,8 @@ export interface RptInvoiceReconciliation {
   platform: string | null; // VARCHAR
   integration_id: string | null; // VARCHAR
   invoiced_conversations: number | null; // BIGINT
-  computed_conversations: number | null; // HUGEINT
-  difference: number | null; // HUGEINT
+  computed_conversations: number | null; // BIGINT
+  difference: number | null; // BIGINT
   relative_difference: number | null; // DOUBLE
   invoiced_amount: string | null; // DECIMAL(38,6)
   computed_amount: string | null; // DECIMAL(38,6)
@@ -165,8 +165,8 @@ export interface RptReconciliationAlternatives {
   cause_order: number | null; // INTEGER
   cause: string | null; // VARCHAR
   invoiced_conversations: number | null; // BIGINT
-  computed_conversations: number | null; // HUGEINT
-  recomputed_conversations: number | null; // HUGEINT
+  computed_conversations: number | null; // BIGINT
+  recomputed_conversations: number | null; // BIGINT
   explains: boolean | null; // BOOLEAN
   detail: string | null; // VARCHAR
 }

@@ -18,7 +18,7 @@ with tolerance as (
 line_usage as (
     select
         invoice_lines.source_row,
-        coalesce(sum(charges.conversations), 0) as computed_conversations,
+        coalesce(sum(charges.conversations), 0)::bigint as computed_conversations,
         sum(charges.amount) as computed_amount,
         case when count(distinct charges.currency) = 1 then any_value(charges.currency) end as computed_currency,
         count_if(charges.price_status = 'no_price') as unpriced_integrations

@@ -132,7 +132,7 @@ window_counts as (
         alternative_windows.cause,
         count(distinct (window_interactions.integration_id, window_interactions.customer_account_id)) as conversations,
         count(window_interactions.customer_account_id) as interactions,
-        coalesce(sum(window_interactions.row_count), 0) as input_rows
+        coalesce(sum(window_interactions.row_count), 0)::bigint as input_rows
     from alternative_windows
     left join window_interactions
         on alternative_windows.source_row = window_interactions.source_row
@@ -145,9 +145,9 @@ line_history as (
     select
         mismatched_lines.source_row,
         changes.run_id,
-        sum(sum(changes.conversations_after - changes.conversations_before)) over (
+        (sum(sum(changes.conversations_after - changes.conversations_before)) over (
             partition by mismatched_lines.source_row order by changes.run_id
-        ) as conversations
+        ))::bigint as conversations
     from mismatched_lines
     inner join convbill_count_changes as changes
         on mismatched_lines.org_id = changes.org_id
