@@ -34,10 +34,15 @@ export async function writeReport(options: ReportOptions): Promise<string> {
 
 type Row = Record<string, string | number | null>;
 
+/** The published tables, and the marker publish() adds to the copy (not a mart, so not in the generated types). */
+interface ReportTables extends Database {
+  convbill_publication: { run_id: number; published_at: string };
+}
+
 /** The report's data, read in one read-only session through the typed API. */
 async function readFacts(db: string) {
   const warehouse = await Warehouse.open(db, { readOnly: true });
-  const kysely = new Kysely<Database>({ dialect: new DuckDBDialect({ connection: warehouse }) });
+  const kysely = new Kysely<ReportTables>({ dialect: new DuckDBDialect({ connection: warehouse }) });
   try {
     const tables = new Set((await kysely.introspection.getTables()).map((table) => table.name));
     for (const table of ['fct_conversation_counts', 'fct_billable_conversations', 'dim_billing_cycles', 'rejected_interactions', 'convbill_runs']) {
@@ -48,7 +53,7 @@ async function readFacts(db: string) {
     const hasReconcile = tables.has('rpt_invoice_reconciliation');
     return {
       publication: tables.has('convbill_publication')
-        ? (await rows(sqlQuery(kysely, sql`select run_id, ${when('published_at')} as published_at from convbill_publication`)))[0]
+        ? (await rows(kysely.selectFrom('convbill_publication').select(['run_id', when('published_at').as('published_at')])))[0]
         : undefined,
       cycles: await rows(
         kysely
@@ -163,11 +168,6 @@ async function readFacts(db: string) {
     await kysely.destroy();
     warehouse.close();
   }
-}
-
-/** A raw statement for the one table the generated types leave out (convbill_publication). */
-function sqlQuery(kysely: Kysely<Database>, statement: ReturnType<typeof sql>) {
-  return { execute: async () => (await statement.execute(kysely)).rows };
 }
 
 const esc = (value: unknown) =>

@@ -26,8 +26,7 @@ line_usage as (
     left join fct_conversation_charges as charges
         on invoice_lines.org_id = charges.org_id
         and invoice_lines.cycle_start = charges.cycle_start
-        and (invoice_lines.platform is null or invoice_lines.platform = charges.platform)
-        and (invoice_lines.integration_id is null or invoice_lines.integration_id = charges.integration_id)
+        and in_line_scope(invoice_lines.platform, invoice_lines.integration_id, charges.platform, charges.integration_id)
     group by invoice_lines.source_row
 ),
 
@@ -83,8 +82,7 @@ uninvoiced_usage as (
     anti join invoice_lines
         on charges.org_id = invoice_lines.org_id
         and charges.cycle_start = invoice_lines.cycle_start
-        and (invoice_lines.platform is null or invoice_lines.platform = charges.platform)
-        and (invoice_lines.integration_id is null or invoice_lines.integration_id = charges.integration_id)
+        and in_line_scope(invoice_lines.platform, invoice_lines.integration_id, charges.platform, charges.integration_id)
     where charges.conversations > 0
 ),
 
@@ -92,9 +90,8 @@ compared as (
     select
         compared_lines.*,
         compared_lines.invoiced_conversations - compared_lines.computed_conversations as difference,
-        abs(difference) <= coalesce(tolerance.absolute_tolerance, 0)
-            or (compared_lines.computed_conversations > 0 and tolerance.relative_tolerance is not null
-                and abs(difference) <= tolerance.relative_tolerance * compared_lines.computed_conversations) as quantity_within,
+        within_tolerance(compared_lines.invoiced_conversations, compared_lines.computed_conversations,
+            tolerance.absolute_tolerance, tolerance.relative_tolerance) as quantity_within,
         compared_lines.invoiced_amount is null or compared_lines.computed_amount is null or compared_lines.currency_differs
             or abs(compared_lines.invoiced_amount - compared_lines.computed_amount) <= 0.005 as amount_within
     from (select * from invoiced_lines union all select * from uninvoiced_usage) as compared_lines

@@ -83,12 +83,11 @@ rejected_rows as (
         on alternative_windows.also_rejected = rejects.reason
         and rejects.reason in ('ended_before_started', 'invalid_timestamp')
         and alternative_windows.org_id = rejects.org_id
-        and (alternative_windows.integration_id is null or alternative_windows.integration_id = rejects.integration_id)
     inner join raw_files on rejects.load_id = raw_files.load_id
     left join dim_integrations
         on rejects.org_id = dim_integrations.org_id
         and rejects.integration_id = dim_integrations.integration_id
-    where (alternative_windows.platform is null or alternative_windows.platform = dim_integrations.platform)
+    where in_line_scope(alternative_windows.platform, alternative_windows.integration_id, dim_integrations.platform, rejects.integration_id)
         and clean_text(rejects.raw ->> 'customer_account_id') is not null
         and parse_instant(clean_text(coalesce(rejects.raw ->> 'started_at', rejects.raw ->> 'occurred_at')), raw_files.source_timezone)
             >= alternative_windows.window_start
@@ -107,12 +106,11 @@ window_interactions as (
     from alternative_windows
     inner join int_interactions as interactions
         on alternative_windows.org_id = interactions.org_id
-        and (alternative_windows.integration_id is null or alternative_windows.integration_id = interactions.integration_id)
         and (interactions.reject_reason is null or interactions.reject_reason = alternative_windows.also_rejected)
     left join dim_integrations
         on interactions.org_id = dim_integrations.org_id
         and interactions.integration_id = dim_integrations.integration_id
-    where (alternative_windows.platform is null or alternative_windows.platform = dim_integrations.platform)
+    where in_line_scope(alternative_windows.platform, alternative_windows.integration_id, dim_integrations.platform, interactions.integration_id)
         and (alternative_windows.window_end is null
             or interactions.started_at < alternative_windows.window_end
             or (alternative_windows.inclusive_end and interactions.started_at = alternative_windows.window_end))
@@ -152,8 +150,7 @@ line_history as (
     inner join convbill_count_changes as changes
         on mismatched_lines.org_id = changes.org_id
         and mismatched_lines.cycle_start = changes.cycle_start
-        and (mismatched_lines.platform is null or mismatched_lines.platform = changes.platform)
-        and (mismatched_lines.integration_id is null or mismatched_lines.integration_id = changes.integration_id)
+        and in_line_scope(mismatched_lines.platform, mismatched_lines.integration_id, changes.platform, changes.integration_id)
     group by mismatched_lines.source_row, changes.run_id
 ),
 
@@ -224,10 +221,8 @@ select
     mismatched_lines.computed_conversations,
     alternatives.conversations as recomputed_conversations,
     alternatives.conversations is not null
-        and (abs(mismatched_lines.invoiced_conversations - alternatives.conversations) <= coalesce(tolerance.absolute_tolerance, 0)
-            or (alternatives.conversations > 0 and tolerance.relative_tolerance is not null
-                and abs(mismatched_lines.invoiced_conversations - alternatives.conversations)
-                    <= tolerance.relative_tolerance * alternatives.conversations)) as explains,
+        and within_tolerance(mismatched_lines.invoiced_conversations, alternatives.conversations,
+            tolerance.absolute_tolerance, tolerance.relative_tolerance) as explains,
     alternatives.detail
 from mismatched_lines
 inner join alternatives on mismatched_lines.source_row = alternatives.source_row
