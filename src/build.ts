@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import type { BuildOptions } from './config.js';
 import { loadCycleConfig } from './cycles.js';
 import { ConfigError, RunError } from './errors.js';
-import { exportParquet } from './exports.js';
+import { exportParquet, pruneExportVersions } from './exports.js';
 import { type BuildPlan, createStateTable, planBuild, saveState } from './increments.js';
 import { type IngestReport, ingest } from './ingest.js';
 import { loadIntegrations } from './integrations.js';
@@ -103,7 +103,7 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
     });
     const plan = planned;
     const publishFrom = plan.fullRefresh ? null : previousRunId;
-    const parquetDir = await timed('phase: parquet export', () =>
+    const exported = await timed('phase: parquet export', () =>
       exportParquet(warehouse, options.parquetDir, { runId: run.runId, previousRunId: publishFrom, asOf: run.asOf }),
     );
     const summary = await timed('phase: summary', () => readSummary(warehouse));
@@ -119,7 +119,8 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
       rowsStaged,
       durationSeconds: (performance.now() - buildStarted) / 1000,
     });
-    if (options.db !== ':memory:') await timed('phase: publish', () => publish(warehouse, publishedDb, run.runId, publishFrom));
+    if (options.db !== ':memory:') await timed('phase: publish', () => publish(warehouse, publishedDb, run.runId, exported.version));
+    pruneExportVersions(exported);
     // Closing checkpoints the database file: part of the build's cost.
     await timed('phase: checkpoint', () => warehouse.run('checkpoint'));
     const partitionsRebuilt = Number(
@@ -137,7 +138,7 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
     return {
       db: options.db,
       publishedDb,
-      parquetDir,
+      parquetDir: exported.link,
       asOf,
       runId,
       plan: {

@@ -53,7 +53,7 @@ export async function exportParquet(
   warehouse: Warehouse,
   parquetDir: string,
   build: { runId: number; previousRunId: number | null; asOf: string },
-): Promise<string> {
+): Promise<{ link: string; version: string; replaced?: string }> {
   const link = resolve(parquetDir);
   if (existsSync(link) && !lstatSync(link).isSymbolicLink()) {
     throw new RunError(
@@ -94,12 +94,20 @@ export async function exportParquet(
   rmSync(staged, { force: true });
   symlinkSync(join(`.${basename(link)}.versions`, basename(version)), staged);
   renameSync(staged, link);
-  // Keep the version just replaced for readers still on it; drop older ones.
+  return { link, version, replaced: current };
+}
+
+/**
+ * Drops every export version but `keep`: the new one and the one it replaced,
+ * for readers still on it (the published copy's view among them). Called
+ * once the copy naming the new version is in place.
+ */
+export function pruneExportVersions(exported: { link: string; version: string; replaced?: string }): void {
+  const versions = versionsDirectory(exported.link);
   for (const entry of readdirSync(versions)) {
     const path = join(versions, entry);
-    if (path !== version && path !== current) rmSync(path, { recursive: true, force: true });
+    if (path !== exported.version && path !== exported.replaced) rmSync(path, { recursive: true, force: true });
   }
-  return link;
 }
 
 function heldRun(version: string): number | undefined {

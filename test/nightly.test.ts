@@ -198,6 +198,41 @@ describe('nightly operation', () => {
     expect(repaired.stdout).toContain('Rows: 20 read = 20 accepted + 0 rejected');
   });
 
+  it('the published copy reads the detail facts from the export version its build wrote: an open copy keeps its facts through the next build', async () => {
+    const dir = tempDir();
+    writeCsv(dir, 'day-01.csv', night(1, 12));
+    expect(convbill(dir, ['build', '--input', 'day-01.csv', '--as-of', '2026-03-02T00:00:00Z', '--quiet']).status).toBe(0);
+    const published = join(dir, 'convbill_published.duckdb');
+    const [view] = await rows(published, `select sql from duckdb_views() where view_name = 'fct_billable_conversations'`);
+    expect(String(view?.sql)).toContain(resolve(dir, readlinkSync(join(dir, 'convbill_parquet')), 'fct_billable_conversations'));
+    const detail = `select columns(*)::varchar from fct_billable_conversations order by all`;
+    const working = await rows(join(dir, 'convbill.duckdb'), detail);
+    expect(await rows(published, detail)).toEqual(working);
+    expect(working.length).toBeGreaterThan(0);
+
+    const reader = await Warehouse.open(published, { readOnly: true });
+    try {
+      writeCsv(dir, 'day-02.csv', night(2, 12).map((row) => ({ ...row, customer_account_id: `new-${row.customer_account_id}` })));
+      expect(convbill(dir, ['build', '--input', 'day-02.csv', '--as-of', '2026-03-03T00:00:00Z', '--quiet']).status).toBe(0);
+      // the reader opened before the build still sees the first night's facts
+      expect(await reader.rows(detail)).toEqual(working);
+    } finally {
+      reader.close();
+    }
+    const after = await rows(published, detail);
+    expect(after).toEqual(await rows(join(dir, 'convbill.duckdb'), detail));
+    expect(after.length).toBeGreaterThan(working.length);
+
+    // no billable conversation: no Parquet file for a view, an empty table with the same columns
+    const empty = tempDir();
+    writeCsv(empty, 'late.csv', night(1, 3));
+    expect(convbill(empty, ['build', '--input', 'late.csv', '--as-of', '2026-02-01T00:00:00Z', '--quiet']).status).toBe(0);
+    const emptyCopy = join(empty, 'convbill_published.duckdb');
+    expect(await rows(emptyCopy, `select count(*)::integer as n from fct_billable_conversations`)).toEqual([{ n: 0 }]);
+    const columns = `select column_name from duckdb_columns() where table_name = 'fct_billable_conversations' order by column_index`;
+    expect(await rows(emptyCopy, columns)).toEqual(await rows(published, columns));
+  });
+
   it('a build killed mid-way leaves the previous facts, export and published copy intact; the next build completes', async () => {
     const dir = tempDir();
     writeCsv(dir, 'day-01.csv', night(1, 10));
