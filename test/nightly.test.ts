@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runAudits } from '../src/models.js';
 import { Warehouse } from '../src/warehouse.js';
 import { rows, tempDir, writeCsv, writeParquet, type InputRow } from './helpers.js';
 
@@ -196,6 +197,33 @@ describe('nightly operation', () => {
     const repaired = convbill(dir, ['build', '--as-of', '2026-03-03T00:00:00Z', '--full-refresh']);
     expect(repaired.status).toBe(0);
     expect(repaired.stdout).toContain('Rows: 20 read = 20 accepted + 0 rejected');
+  });
+
+  it('audit_grain_fct_billable_conversations checks the keys a build wrote against the whole table; convbill test checks every key', async () => {
+    const dir = tempDir();
+    writeCsv(dir, 'day-01.csv', night(1, 10));
+    expect(convbill(dir, ['build', '--input', 'day-01.csv', '--as-of', '2026-03-02T00:00:00Z', '--quiet']).status).toBe(0);
+    const working = await Warehouse.open(join(dir, 'convbill.duckdb'));
+    const keys = 'org_id, cycle_start, integration_id, customer_account_id';
+    const grain = async (written: string) => {
+      await working.run(`create or replace temp view audit_conversations as select ${keys} from fct_billable_conversations ${written}`);
+      const audits = await runAudits(working);
+      return audits.find((audit) => audit.name === 'audit_grain_fct_billable_conversations');
+    };
+    try {
+      await working.run(`create temp view audit_cycles as select org_id, cycle_start from dim_billing_cycles`);
+      // a conversation stored twice: one copy "kept", one "written"
+      await working.run(`insert into fct_billable_conversations select * from fct_billable_conversations order by all limit 1`);
+      const repeated = `(select ${keys} from fct_billable_conversations group by all having count(*) > 1) as repeated using (${keys})`;
+      expect(await grain(`anti join ${repeated}`)).toMatchObject({ passed: true });
+      expect(await grain(`semi join ${repeated} limit 1`)).toMatchObject({ passed: false, rows: [expect.objectContaining({ rows_with_key: 2n })] });
+      expect(await grain('where false')).toMatchObject({ passed: true });
+    } finally {
+      working.close();
+    }
+    const tested = convbill(dir, ['test']);
+    expect(tested.status).toBe(1);
+    expect(tested.stdout).toMatch(/FAIL {2}audit_grain_fct_billable_conversations/);
   });
 
   it('the published copy reads the detail facts from the export version its build wrote: an open copy keeps its facts through the next build', async () => {
