@@ -8,6 +8,9 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/errors.js';
+import { installMacros } from '../src/models.js';
+import { Warehouse, sqlString } from '../src/warehouse.js';
+import { cleanText } from './reference.js';
 import { buildFacts, tempDir, writeCsv, writeNdjson, writeParquet, type InputRow } from './helpers.js';
 
 const base: InputRow = {
@@ -128,6 +131,25 @@ describe('ingest: values', () => {
       { org_id: 'default', integration_id: 'wa-1', customer_account_id: 'Cust-1' },
       { org_id: 'default', integration_id: 'wa-1', customer_account_id: 'cust-1' },
     ]);
+  });
+
+  it('clean_text agrees with the reference on edge characters: whitespace, other control characters, empty, multi-byte', async () => {
+    const alphabet = [' ', '\t', '\n', '\v', '\f', '\r', '\u0001', '\u001f', '\u0085', '\u00a0', 'a', 'Z', '9', '-', 'é', '日', '\u0301', '😀'];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const values = ['', ...alphabet, ...Array.from({ length: 3000 }, () => Array.from({ length: Math.floor(next() * 6) }, () => alphabet[Math.floor(next() * alphabet.length)]).join(''))];
+    const warehouse = await Warehouse.open(':memory:');
+    try {
+      await installMacros(warehouse);
+      const cleaned = await warehouse.rows<{ value: string; cleaned: string | null }>(
+        `select value, clean_text(value) as cleaned
+         from (values ${values.map((value, index) => `(${index}, ${sqlString(value)})`).join(', ')}) as t(position, value)
+         order by position`,
+      );
+      expect(cleaned.map((row) => [row.value, row.cleaned])).toEqual(values.map((value) => [value, cleanText(value)]));
+    } finally {
+      warehouse.close();
+    }
   });
 
   it('reads offsets as written, offset-less times in the source timezone, integers as epoch milliseconds', async () => {
