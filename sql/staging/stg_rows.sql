@@ -8,7 +8,9 @@
 --          interaction_id a key of their own, and applies the row checks of
 --          rules §5 (first failing reason wins, in the rules' order).
 --          Computed where it is read: each pass reads the files again,
---          which costs less than keeping a staged copy.
+--          which costs less than keeping a staged copy. raw_row carries the
+--          values as read, built only where a reader keeps the row (the
+--          rejects).
 with scope_files as (
     select raw_files.load_id, raw_files.source_timezone, raw_files.default_row_kind
     from raw_files
@@ -32,7 +34,17 @@ cleaned as (
         raw_rows.ended_at_instant,
         raw_rows.occurred_at_instant,
         scope_files.source_timezone,
-        scope_files.default_row_kind
+        scope_files.default_row_kind,
+        -- the row as read, for int_row_rejects: carried, not joined back
+        raw_rows.org_id as raw_org_id,
+        raw_rows.integration_id as raw_integration_id,
+        raw_rows.interaction_id as raw_interaction_id,
+        raw_rows.customer_account_id as raw_customer_account_id,
+        raw_rows.platform as raw_platform,
+        raw_rows.message_id as raw_message_id,
+        raw_rows.started_at as raw_started_at,
+        raw_rows.ended_at as raw_ended_at,
+        raw_rows.occurred_at as raw_occurred_at
     from raw_scope_rows as raw_rows
     inner join scope_files on raw_rows.load_id = scope_files.load_id
 ),
@@ -93,5 +105,19 @@ select
         when ended_at is null and ended_text is not null and row_kind = 'interaction' then 'invalid_timestamp'
         when occurred_at is null and row_kind = 'message' then 'invalid_timestamp'
         when ended_at < started_at then 'ended_before_started'
-    end as row_reject_reason
+    end as row_reject_reason,
+    {
+        'org_id': raw_org_id,
+        'integration_id': raw_integration_id,
+        'interaction_id': raw_interaction_id,
+        'customer_account_id': raw_customer_account_id,
+        'platform': raw_platform,
+        'message_id': raw_message_id,
+        'started_at': raw_started_at,
+        'ended_at': raw_ended_at,
+        'occurred_at': raw_occurred_at,
+        'started_at_instant': started_at_instant,
+        'ended_at_instant': ended_at_instant,
+        'occurred_at_instant': occurred_at_instant
+    } as raw_row
 from parsed
