@@ -98,9 +98,9 @@ export async function exportParquet(
 }
 
 /**
- * Drops every export version but `keep`: the new one and the one it replaced,
- * for readers still on it (the published copy's view among them). Called
- * once the copy naming the new version is in place.
+ * Drops every export version but the new one and the one it replaced, kept
+ * for readers still on it (an open published copy's view among them).
+ * Called once the published copy naming the new version is in place.
  */
 export function pruneExportVersions(exported: { link: string; version: string; replaced?: string }): void {
   const versions = versionsDirectory(exported.link);

@@ -9,7 +9,7 @@
  * The detail facts are not copied: the copy holds a view over the Parquet
  * export version the same build wrote (the pattern of dbt-duckdb's external
  * materialisation). Writing them a second time into another DuckDB file cost
- * as much as the export itself and took a sixth of a full build. The view
+ * as much as the export itself, an eighth of a full build. The view
  * names that version's folder, not the export link, so an open copy keeps
  * reading the facts it was published with; the export keeps the version
  * before the newest for such readers. Everything else is small and copied whole.
