@@ -49,15 +49,17 @@ export async function publish(warehouse: Warehouse, target: string, runId: numbe
       if (OPTIONAL.includes(table) && (await warehouse.columnsOf(table)).length === 0) continue;
       const columns = await columnsOf(warehouse, table);
       const files = join(exportVersion, table);
-      if (EXTERNAL.includes(table) && hasPartitions(files)) {
+      if (EXTERNAL.includes(table) && hasPartitions(files) && !GLOB_CHARACTERS.test(files)) {
         await warehouse.run(
           `create view published.${table} as
            select ${columns} from read_parquet(${sqlString(join(files, '*', '*', '*.parquet'))},
                hive_partitioning = true, hive_types = {'org_id': varchar, 'cycle_id': varchar})`,
         );
       } else {
-        // An export with no rows has no files for a view to read.
-        await warehouse.run(`create table published.${table} as select ${columns} from ${table}${EXTERNAL.includes(table) ? ' limit 0' : ''}`);
+        // An export with no rows has no files for a view to read; a path
+        // DuckDB would read as a pattern cannot be named by one.
+        const empty = EXTERNAL.includes(table) && !hasPartitions(files);
+        await warehouse.run(`create table published.${table} as select ${columns} from ${table}${empty ? ' limit 0' : ''}`);
       }
     }
     await warehouse.run(`create table published.convbill_publication as select $run_id::integer as run_id, now() as published_at`, {
@@ -71,6 +73,9 @@ export async function publish(warehouse: Warehouse, target: string, runId: numbe
   }
   renameSync(staged, target);
 }
+
+/** DuckDB expands these in a file name, and offers no escape. */
+const GLOB_CHARACTERS = /[*?[\]]/;
 
 function hasPartitions(folder: string): boolean {
   return existsSync(folder) && readdirSync(folder).length > 0;

@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runAudits } from '../src/models.js';
@@ -226,7 +226,7 @@ describe('nightly operation', () => {
     expect(tested.stdout).toMatch(/FAIL {2}audit_grain_fct_billable_conversations/);
   });
 
-  it('the published copy reads the detail facts from the export version its build wrote: an open copy keeps its facts through the next build', async () => {
+  it('the published copy reads the detail facts from the export version its build wrote: an open copy keeps its facts through the next build; copied where the path is a file pattern', async () => {
     const dir = tempDir();
     writeCsv(dir, 'day-01.csv', night(1, 12));
     expect(convbill(dir, ['build', '--input', 'day-01.csv', '--as-of', '2026-03-02T00:00:00Z', '--quiet']).status).toBe(0);
@@ -259,6 +259,13 @@ describe('nightly operation', () => {
     expect(await rows(emptyCopy, `select count(*)::integer as n from fct_billable_conversations`)).toEqual([{ n: 0 }]);
     const columns = `select column_name from duckdb_columns() where table_name = 'fct_billable_conversations' order by column_index`;
     expect(await rows(emptyCopy, columns)).toEqual(await rows(published, columns));
+
+    // a folder DuckDB would read as a file pattern: the facts are copied instead
+    const bracketed = join(tempDir(), 'night[1]');
+    mkdirSync(bracketed);
+    writeCsv(bracketed, 'day-01.csv', night(1, 12));
+    expect(convbill(bracketed, ['build', '--input', 'day-01.csv', '--as-of', '2026-03-02T00:00:00Z', '--quiet'])).toMatchObject({ status: 0, stderr: '' });
+    expect(await rows(join(bracketed, 'convbill_published.duckdb'), detail)).toEqual(working);
   });
 
   it('a build killed mid-way leaves the previous facts, export and published copy intact; the next build completes', async () => {
