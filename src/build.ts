@@ -224,7 +224,9 @@ async function modelsInTransaction(
     // A full refresh writes keys unique by construction: see the grain audit's header.
     await warehouse.run(
       `create or replace temp view audit_conversations as
-       select org_id, cycle_start, integration_id, customer_account_id from fct_billable_conversations_delta
+       select written.org_id, cycles.cycle_start, written.integration_id, written.customer_account_id
+       from int_conversations_delta as written
+       left join int_billing_cycles as cycles on written.org_id = cycles.org_id and written.cycle_seq = cycles.cycle_seq
        ${plan.fullRefresh ? 'where false' : ''}`,
     );
     const audits = await runAudits(warehouse);

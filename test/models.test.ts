@@ -17,11 +17,12 @@ describe('models', () => {
       expect(model.sql, model.file).toMatch(/^-- purpose: /m);
       for (const dependency of model.dependsOn) expect(position.get(dependency)).toBeLessThan(position.get(model.name) as number);
     }
-    const facts = models.find((model) => model.name === 'fct_billable_conversations');
-    expect(facts?.dependsOn).toEqual(expect.arrayContaining(['dim_integrations', 'int_billing_cycles', 'int_interaction_cycles']));
+    const stored = models.find((model) => model.name === 'int_conversations');
+    expect(stored?.dependsOn).toEqual(expect.arrayContaining(['dim_integrations', 'int_interaction_cycles']));
+    expect(models.find((model) => model.name === 'fct_billable_conversations')?.dependsOn).toEqual(['dim_billing_cycles', 'int_conversations']);
     // reads_previous: the replaced conversations are read as the last build left them
-    expect(position.get('int_replaced_conversations')).toBeLessThan(position.get('fct_billable_conversations') as number);
-    expect(facts?.dependsOn).toContain('int_replaced_conversations');
+    expect(position.get('int_replaced_conversations')).toBeLessThan(position.get('int_conversations') as number);
+    expect(stored?.dependsOn).toContain('int_replaced_conversations');
     // <model>_delta is the rows an incremental model wrote in this build
     expect(models.find((model) => model.name === 'int_interaction_reject_rows')?.dependsOn).toContain('int_interactions');
     for (const model of models.filter((candidate) => candidate.materialized === 'incremental')) {

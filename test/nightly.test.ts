@@ -176,10 +176,9 @@ describe('nightly operation', () => {
     // does not rewrite them: a conversation of an account nobody has
     const working = await Warehouse.open(join(dir, 'convbill.duckdb'));
     await working.run(
-      `insert into fct_billable_conversations
-       select org_id, cycle_id, cycle_start, cycle_end, integration_id, platform,
-              'ghost', interaction_count, first_activity_at, last_activity_at
-       from fct_billable_conversations limit 1`,
+      `insert into int_conversations
+       select org_id, cycle_seq, integration_id, platform, 'ghost', interaction_count, first_activity_at, last_activity_at
+       from int_conversations limit 1`,
     );
     working.close();
     const tested = convbill(dir, ['test']);
@@ -213,7 +212,7 @@ describe('nightly operation', () => {
     try {
       await working.run(`create temp view audit_cycles as select org_id, cycle_start from dim_billing_cycles`);
       // a conversation stored twice: one copy "kept", one "written"
-      await working.run(`insert into fct_billable_conversations select * from fct_billable_conversations order by all limit 1`);
+      await working.run(`insert into int_conversations select * from int_conversations order by all limit 1`);
       const repeated = `(select ${keys} from fct_billable_conversations group by all having count(*) > 1) as repeated using (${keys})`;
       expect(await grain(`anti join ${repeated}`)).toMatchObject({ passed: true });
       expect(await grain(`semi join ${repeated} limit 1`)).toMatchObject({ passed: false, rows: [expect.objectContaining({ rows_with_key: 2n })] });

@@ -7,17 +7,28 @@
 --          the published copy and the Parquet exports only need the ones
 --          that differ. was_settled / is_settled say whether the old / new
 --          row had ended before the as-of of its build (null where there is
---          no such row). Empty in a full refresh (full_refresh: empty),
---          which publishes everything.
+--          no such row). Both sides take their cycle labels from this
+--          build's cycles, so only the stored values are compared. Empty in
+--          a full refresh (full_refresh: empty), which publishes everything.
 with run as (
     select as_of, previous_as_of
     from cfg_run
 ),
 
 rewritten as (
-    select org_id, cycle_start, integration_id, customer_account_id, cycle_id, cycle_end, platform,
-        interaction_count, first_activity_at, last_activity_at
-    from fct_billable_conversations_delta
+    select
+        written.org_id,
+        cycles.cycle_start,
+        written.integration_id,
+        written.customer_account_id,
+        written.platform,
+        written.interaction_count,
+        written.first_activity_at,
+        written.last_activity_at
+    from int_conversations_delta as written
+    left join int_billing_cycles as cycles
+        on written.org_id = cycles.org_id
+        and written.cycle_seq = cycles.cycle_seq
 )
 
 select
@@ -35,8 +46,6 @@ full join int_replaced_conversations as replaced
     and rewritten.customer_account_id = replaced.customer_account_id
 where rewritten.org_id is null
     or replaced.org_id is null
-    or rewritten.cycle_id is distinct from replaced.cycle_id
-    or rewritten.cycle_end is distinct from replaced.cycle_end
     or rewritten.platform is distinct from replaced.platform
     or rewritten.interaction_count is distinct from replaced.interaction_count
     or rewritten.first_activity_at is distinct from replaced.first_activity_at

@@ -1,6 +1,6 @@
 -- materialized: temp
 -- full_refresh: empty
--- reads_previous: fct_billable_conversations
+-- reads_previous: int_conversations
 -- int_dirty_accounts
 -- grain: one row per (org_id, integration_id, customer_account_id) whose
 --        conversations this build rewrites.
@@ -18,7 +18,7 @@ with touched_accounts as (
 
 repriced_accounts as (
     select billed.org_id, billed.integration_id, billed.customer_account_id
-    from fct_billable_conversations as billed
+    from int_conversations as billed
     inner join dim_integrations
         on billed.org_id = dim_integrations.org_id
         and billed.integration_id = dim_integrations.integration_id

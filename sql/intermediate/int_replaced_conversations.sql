@@ -1,26 +1,32 @@
 -- materialized: temp
 -- full_refresh: empty
--- reads_previous: fct_billable_conversations
+-- reads_previous: int_conversations
 -- int_replaced_conversations
 -- grain: one row per stored conversation this build replaces,
 --        (org_id, cycle_start, integration_id, customer_account_id).
 -- purpose: the conversations of int_dirty_accounts as the last build left
 --          them, so that the counts can be adjusted rather than recounted,
 --          and the conversations that really changed told from those
---          rewritten as they were (int_changed_conversations).
+--          rewritten as they were (int_changed_conversations). A cycle's
+--          labels never change between incremental builds (a change of the
+--          cycle configuration rebuilds in full), so this build's cycles
+--          label them.
 select
     billed.org_id,
-    billed.cycle_start,
+    cycles.cycle_start,
     billed.integration_id,
     billed.customer_account_id,
-    billed.cycle_id,
-    billed.cycle_end,
+    cycles.cycle_id,
+    cycles.cycle_end,
     billed.platform,
     billed.interaction_count,
     billed.first_activity_at,
     billed.last_activity_at
-from fct_billable_conversations as billed
+from int_conversations as billed
 semi join int_dirty_accounts
     on billed.org_id = int_dirty_accounts.org_id
     and billed.integration_id = int_dirty_accounts.integration_id
     and billed.customer_account_id = int_dirty_accounts.customer_account_id
+left join int_billing_cycles as cycles
+    on billed.org_id = cycles.org_id
+    and billed.cycle_seq = cycles.cycle_seq
