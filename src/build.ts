@@ -102,9 +102,9 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
       }
     });
     const plan = planned;
-    const publishFrom = plan.fullRefresh ? null : previousRunId;
+    const exportFrom = plan.fullRefresh ? null : previousRunId;
     const exported = await timed('phase: parquet export', () =>
-      exportParquet(warehouse, options.parquetDir, { runId: run.runId, previousRunId: publishFrom, asOf: run.asOf }),
+      exportParquet(warehouse, options.parquetDir, { runId: run.runId, previousRunId: exportFrom, asOf: run.asOf }),
     );
     const summary = await timed('phase: summary', () => readSummary(warehouse));
     const rowsStaged = Number(
@@ -224,9 +224,7 @@ async function modelsInTransaction(
     // A full refresh writes keys unique by construction: see the grain audit's header.
     await warehouse.run(
       `create or replace temp view audit_conversations as
-       select written.org_id, cycles.cycle_start, written.integration_id, written.customer_account_id
-       from int_conversations_delta as written
-       left join int_billing_cycles as cycles on written.org_id = cycles.org_id and written.cycle_seq = cycles.cycle_seq
+       select org_id, cycle_start, integration_id, customer_account_id from int_written_conversations
        ${plan.fullRefresh ? 'where false' : ''}`,
     );
     const audits = await runAudits(warehouse);

@@ -16,19 +16,9 @@ with run as (
 ),
 
 rewritten as (
-    select
-        written.org_id,
-        cycles.cycle_start,
-        written.integration_id,
-        written.customer_account_id,
-        written.platform,
-        written.interaction_count,
-        written.first_activity_at,
-        written.last_activity_at
-    from int_conversations_delta as written
-    left join int_billing_cycles as cycles
-        on written.org_id = cycles.org_id
-        and written.cycle_seq = cycles.cycle_seq
+    select org_id, cycle_start, integration_id, customer_account_id, platform,
+        interaction_count, first_activity_at, last_activity_at
+    from int_written_conversations
 )
 
 select

@@ -42,18 +42,10 @@ replaced_counts as (
     group by org_id, cycle_start, integration_id
 ),
 
-written_per_cycle as (
-    select org_id, cycle_seq, integration_id, count(*) as conversations
-    from int_conversations_delta
-    group by org_id, cycle_seq, integration_id
-),
-
 written_counts as (
-    select written_per_cycle.org_id, cycles.cycle_start, written_per_cycle.integration_id, written_per_cycle.conversations
-    from written_per_cycle
-    left join int_billing_cycles as cycles
-        on written_per_cycle.org_id = cycles.org_id
-        and written_per_cycle.cycle_seq = cycles.cycle_seq
+    select org_id, cycle_start, integration_id, count(*) as conversations
+    from int_written_conversations
+    group by org_id, cycle_start, integration_id
 ),
 
 adjusted_counts as (

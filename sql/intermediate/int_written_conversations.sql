@@ -1,0 +1,21 @@
+-- materialized: view
+-- int_written_conversations
+-- grain: one row per conversation this build wrote,
+--        (org_id, cycle_start, integration_id, customer_account_id).
+-- purpose: int_conversations_delta with each conversation's cycle start, the
+--          key the counts, the changed conversations and the grain audit
+--          work by. This build's cycles label them: a cycle's labels never
+--          change between incremental builds.
+select
+    written.org_id,
+    cycles.cycle_start,
+    written.integration_id,
+    written.customer_account_id,
+    written.platform,
+    written.interaction_count,
+    written.first_activity_at,
+    written.last_activity_at
+from int_conversations_delta as written
+left join int_billing_cycles as cycles
+    on written.org_id = cycles.org_id
+    and written.cycle_seq = cycles.cycle_seq
