@@ -61,7 +61,9 @@ function scenario(seed: number) {
     // mostly recent activity, some late rows for old cycles, a few after as-of
     const base = chance(0.2) ? asOfMs - int(150) * DAY : chance(0.08) ? asOfMs + int(5) * DAY : asOfMs - int(20) * DAY;
     const start = base + int(86_400) * 1000;
-    const out: InputRow = { org_id: org === 'default' && chance(0.5) ? '' : org, integration_id: integration, interaction_id: interactionId, customer_account_id: account, platform };
+    // now and then a row says another platform, which reprices its integration (the first in alphabetical order wins)
+    const said = chance(0.03) ? 'apple' : platform;
+    const out: InputRow = { org_id: org === 'default' && chance(0.5) ? '' : org, integration_id: integration, interaction_id: interactionId, customer_account_id: account, platform: said };
     if (chance(0.3)) {
       out.occurred_at = iso(start);
       out.message_id = `m-${int(1000)}`;
@@ -110,6 +112,32 @@ async function marts(db: string): Promise<Record<string, unknown[]>> {
   return result;
 }
 
+/**
+ * The `nightly` warehouse, its published copy and its Parquet exports equal
+ * a full rebuild of `files` into a fresh database.
+ */
+async function expectFullRebuildOf(dir: string, files: string[], asOfMs: number, label: string): Promise<void> {
+  const full = await build(optionsFor(dir, `full-${label.replace(/\W+/g, '-')}`, files, asOfMs, false));
+  expect(full.plan.fullRefresh).toBe(true);
+  const nightly = join(dir, 'nightly.duckdb');
+  const expected = await marts(full.db);
+  expect(await marts(nightly), label).toEqual(expected);
+  // what readers see: the published copy and the Parquet exports
+  const published = await marts(join(dir, 'nightly_published.duckdb'));
+  expect(published.fct_billable_conversations, label).toEqual(expected.fct_billable_conversations);
+  expect(published.fct_conversation_counts, label).toEqual(expected.fct_conversation_counts);
+  expect(published.rejected_interactions, label).toEqual(expected.rejected_interactions);
+  for (const [table, columns] of Object.entries(EXPORTED_TABLES)) {
+    const exported = expected[table]?.length === 0 ? [] : await rows(
+      nightly,
+      `select ${columns.join(', ')}
+       from read_parquet('${join(dir, 'nightly_parquet', table)}/**/*.parquet', hive_partitioning = true, hive_types_autocast = false)
+       order by all`,
+    );
+    expect(exported, `${table} exported, ${label}`).toEqual(expected[table]);
+  }
+}
+
 describe('incremental builds', () => {
   // INCR_SEEDS=1-40 (or 7,9) runs other seeds
   for (const seed of seedsFromEnv(process.env.INCR_SEEDS) ?? [11, 12, 13, 14]) {
@@ -140,29 +168,47 @@ describe('incremental builds', () => {
         }
         const incremental = await build(optionsFor(dir, 'nightly', input, step.asOfMs, step.fullRefresh));
         plans.push(incremental.plan.reason);
-        const full = await build(optionsFor(dir, `full-${index}`, files, step.asOfMs, false));
-        expect(full.plan.fullRefresh).toBe(true);
-        const nightly = join(dir, 'nightly.duckdb');
-        const expected = await marts(full.db);
-        expect(await marts(nightly), `seed ${seed}, step ${index} (${step.action}${step.fullRefresh ? ', full refresh' : ''})`).toEqual(expected);
-        // what readers see: the published copy and the Parquet exports
-        const published = await marts(join(dir, 'nightly_published.duckdb'));
-        expect(published.fct_billable_conversations).toEqual(expected.fct_billable_conversations);
-        expect(published.fct_conversation_counts).toEqual(expected.fct_conversation_counts);
-        expect(published.rejected_interactions).toEqual(expected.rejected_interactions);
-        for (const [table, columns] of Object.entries(EXPORTED_TABLES)) {
-          const exported = expected[table]?.length === 0 ? [] : await rows(
-            nightly,
-            `select ${columns.join(', ')}
-             from read_parquet('${join(dir, 'nightly_parquet', table)}/**/*.parquet', hive_partitioning = true, hive_types_autocast = false)
-             order by all`,
-          );
-          expect(exported, `${table} exported at step ${index}`).toEqual(expected[table]);
-        }
+        await expectFullRebuildOf(dir, files, step.asOfMs, `seed ${seed}, step ${index} (${step.action}${step.fullRefresh ? ', full refresh' : ''})`);
       }
       // the sequence exercised the incremental path, not only full refreshes
       expect(plans).toContain('incremental');
       expect(existsSync(join(dir, 'nightly_runs', 'run_results.json'))).toBe(true);
     }, 180_000);
   }
+
+  it('a platform change, from the integrations reference or from new rows, relabels every cycle of the integration without a recount', async () => {
+    const dir = tempDir();
+    writeCsv(dir, 'calendar.csv', [{ org_id: 'initech', cycle_start: '2025-06-01', cycle_end: '2026-06-01', cycle_id: 'FY26' }]);
+    writeCsv(dir, 'integrations.csv', [{ integration_id: 'wa-2', platform: 'whatsapp', org_id: '', name: 'Support' }]);
+    const talk = (integration: string, id: string, day: string, platform: string): InputRow => ({
+      org_id: 'acme', integration_id: integration, interaction_id: id, customer_account_id: `cust-${id}`, platform,
+      started_at: `${day}T10:00:00Z`, ended_at: `${day}T11:00:00Z`,
+    });
+    const history = writeCsv(dir, 'history.csv', [
+      talk('wa-1', 'a', '2026-01-20', 'whatsapp'), talk('wa-1', 'b', '2026-02-20', 'whatsapp'),
+      talk('fb-1', 'c', '2026-01-21', 'facebook'), talk('fb-1', 'd', '2026-02-21', 'facebook'),
+    ], COLUMNS);
+    const asOfMs = Date.UTC(2026, 2, 1);
+    await build(optionsFor(dir, 'nightly', [history], asOfMs, false));
+    const platforms = async () => rows(join(dir, 'nightly_published.duckdb'),
+      `select integration_id, cycle_id, platform from fct_billable_conversations order by all`);
+    // the reference now names wa-1's platform; no new rows
+    writeCsv(dir, 'integrations.csv', [
+      { integration_id: 'wa-2', platform: 'whatsapp', org_id: '', name: 'Support' },
+      { integration_id: 'wa-1', platform: 'sms', org_id: 'acme', name: 'Texts' },
+    ]);
+    expect((await build(optionsFor(dir, 'nightly', [], asOfMs, false))).plan.reason).toBe('incremental');
+    await expectFullRebuildOf(dir, [history], asOfMs, 'wa-1 repriced by the reference');
+    // a row naming a platform that sorts first reprices fb-1 in the cycles before it too
+    const late = writeCsv(dir, 'late.csv', [talk('fb-1', 'e', '2026-02-25', 'apple')], COLUMNS);
+    expect((await build(optionsFor(dir, 'nightly', [late], asOfMs, false))).plan.reason).toBe('incremental');
+    await expectFullRebuildOf(dir, [history, late], asOfMs, 'fb-1 repriced by a row');
+    expect(await platforms()).toEqual([
+      { integration_id: 'fb-1', cycle_id: '2026-01-15', platform: 'apple' },
+      { integration_id: 'fb-1', cycle_id: '2026-02-15', platform: 'apple' },
+      { integration_id: 'fb-1', cycle_id: '2026-02-15', platform: 'apple' },
+      { integration_id: 'wa-1', cycle_id: '2026-01-15', platform: 'sms' },
+      { integration_id: 'wa-1', cycle_id: '2026-02-15', platform: 'sms' },
+    ]);
+  });
 });

@@ -16,7 +16,7 @@ with run as (
 ),
 
 rewritten as (
-    select org_id, cycle_start, integration_id, customer_account_id, platform,
+    select org_id, cycle_start, integration_id, customer_account_id,
         interaction_count, first_activity_at, last_activity_at
     from int_written_conversations
 )
@@ -36,7 +36,6 @@ full join int_replaced_conversations as replaced
     and rewritten.customer_account_id = replaced.customer_account_id
 where rewritten.org_id is null
     or replaced.org_id is null
-    or rewritten.platform is distinct from replaced.platform
     or rewritten.interaction_count is distinct from replaced.interaction_count
     or rewritten.first_activity_at is distinct from replaced.first_activity_at
     or rewritten.last_activity_at is distinct from replaced.last_activity_at

@@ -9,49 +9,33 @@
 --          from build to build. fct_billable_conversations labels them with
 --          their cycle: the cycle's id, start and end follow from
 --          (org_id, cycle_seq), and writing them into every row cost a fifth
---          of the build's largest write. platform stays, so that a build can
---          tell which conversations a platform change touched.
+--          of the build's largest write. The platform is left out too: it
+--          follows from (org_id, integration_id), and a platform change then
+--          rewrites no conversation, only the labels of the cycles holding
+--          the integration's conversations (int_billed_platforms,
+--          int_dirty_cycles).
 --          first_activity_at / last_activity_at are the earliest start and
 --          latest effective end of the interactions behind it, not clipped to
 --          the cycle. An incremental build replaces every conversation of
 --          the accounts in int_dirty_accounts and leaves the others as they
---          are. dim_integrations is left-joined so that it, not the millions
---          of conversations, forms the hash table; every (org, integration)
---          exists in it.
+--          are.
 create table if not exists int_conversations (
     org_id varchar not null,
     cycle_seq integer not null,
     integration_id varchar not null,
-    platform varchar not null,
     customer_account_id varchar not null,
     interaction_count bigint not null,
     first_activity_at timestamptz not null,
     last_activity_at timestamptz not null
 );
 
-with conversation_activity as (
-    select
-        org_id,
-        cycle_seq,
-        integration_id,
-        customer_account_id,
-        count(*) as interaction_count,
-        min(started_at) as first_activity_at,
-        max(effective_end) as last_activity_at
-    from int_interaction_cycles
-    group by org_id, cycle_seq, integration_id, customer_account_id
-)
-
 select
-    conversation_activity.org_id,
-    conversation_activity.cycle_seq,
-    conversation_activity.integration_id,
-    dim_integrations.platform,
-    conversation_activity.customer_account_id,
-    conversation_activity.interaction_count,
-    conversation_activity.first_activity_at,
-    conversation_activity.last_activity_at
-from conversation_activity
-left join dim_integrations
-    on conversation_activity.org_id = dim_integrations.org_id
-    and conversation_activity.integration_id = dim_integrations.integration_id
+    org_id,
+    cycle_seq,
+    integration_id,
+    customer_account_id,
+    count(*) as interaction_count,
+    min(started_at) as first_activity_at,
+    max(effective_end) as last_activity_at
+from int_interaction_cycles
+group by org_id, cycle_seq, integration_id, customer_account_id

@@ -1,4 +1,5 @@
 -- materialized: temp
+-- reads_previous: fct_conversation_counts
 -- int_dirty_cycles
 -- grain: one row per billing cycle whose facts this build changed,
 --        (org_id, cycle_seq).
@@ -9,8 +10,10 @@
 --          as-of, before or after this build): the exports keep those
 --          settled conversations in a file of their own, which most nights
 --          leave alone, since what changes from night to night is mostly
---          the conversations still active at as-of. A full refresh changes
---          every cycle.
+--          the conversations still active at as-of. A platform change
+--          (int_billed_platforms) relabels every conversation of its
+--          integration, settled or not, in every cycle the last build's
+--          counts list it in. A full refresh changes every cycle.
 with run as (
     select full_refresh
     from cfg_run
@@ -23,6 +26,20 @@ changed_partitions as (
         bool_or(coalesce(was_settled, false) or coalesce(is_settled, false)) as settled_changed
     from int_changed_conversations
     group by org_id, cycle_start
+),
+
+repriced_integrations as (
+    select org_id, integration_id
+    from int_billed_platforms_delta
+    where previous_platform is not null
+),
+
+repriced_partitions as (
+    select distinct billed_counts.org_id, billed_counts.cycle_start
+    from fct_conversation_counts as billed_counts
+    semi join repriced_integrations
+        on billed_counts.org_id = repriced_integrations.org_id
+        and billed_counts.integration_id = repriced_integrations.integration_id
 )
 
 select
@@ -31,10 +48,14 @@ select
     int_billing_cycles.cycle_id,
     int_billing_cycles.cycle_start,
     int_billing_cycles.cycle_end,
-    coalesce(changed_partitions.settled_changed, true) as settled_changed
+    coalesce(changed_partitions.settled_changed or repriced_partitions.org_id is not null, true) as settled_changed
 from int_billing_cycles
 left join changed_partitions
     on int_billing_cycles.org_id = changed_partitions.org_id
     and int_billing_cycles.cycle_start = changed_partitions.cycle_start
+left join repriced_partitions
+    on int_billing_cycles.org_id = repriced_partitions.org_id
+    and int_billing_cycles.cycle_start = repriced_partitions.cycle_start
 where (select full_refresh from run)
     or changed_partitions.org_id is not null
+    or repriced_partitions.org_id is not null

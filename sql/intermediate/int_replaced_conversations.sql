@@ -18,7 +18,6 @@ select
     billed.customer_account_id,
     cycles.cycle_id,
     cycles.cycle_end,
-    billed.platform,
     billed.interaction_count,
     billed.first_activity_at,
     billed.last_activity_at

@@ -11,7 +11,6 @@ select
     cycles.cycle_start,
     written.integration_id,
     written.customer_account_id,
-    written.platform,
     written.interaction_count,
     written.first_activity_at,
     written.last_activity_at

@@ -3,10 +3,12 @@
 -- grain: one row per billable conversation,
 --        (org_id, cycle_start, integration_id, customer_account_id).
 -- purpose: rules §1 — the stored conversations (int_conversations) with
---          their cycle's labels. A view: the labels follow from
---          (org_id, cycle_seq), and dim_billing_cycles holds every cycle a
---          billable interaction overlaps. It is left-joined so that it, not
---          the millions of conversations, forms the hash table.
+--          their cycle's labels and their integration's platform. A view:
+--          the labels follow from (org_id, cycle_seq) and
+--          (org_id, integration_id); dim_billing_cycles holds every cycle a
+--          billable interaction overlaps and dim_integrations every
+--          integration. They are left-joined so that they, not the millions
+--          of conversations, form the hash tables.
 -- columns:
 --   org_id: the organisation ('default' when the input names none)
 --   cycle_id: the billing cycle's name (dim_billing_cycles)
@@ -24,7 +26,7 @@ select
     dim_billing_cycles.cycle_start,
     dim_billing_cycles.cycle_end,
     int_conversations.integration_id,
-    int_conversations.platform,
+    dim_integrations.platform,
     int_conversations.customer_account_id,
     int_conversations.interaction_count,
     int_conversations.first_activity_at,
@@ -33,3 +35,6 @@ from int_conversations
 left join dim_billing_cycles
     on int_conversations.org_id = dim_billing_cycles.org_id
     and int_conversations.cycle_seq = dim_billing_cycles.cycle_seq
+left join dim_integrations
+    on int_conversations.org_id = dim_integrations.org_id
+    and int_conversations.integration_id = dim_integrations.integration_id
