@@ -1,7 +1,7 @@
 -- materialized: incremental
 -- unique_key: org_id, integration_id
 -- int_billed_platforms
--- grain: one row per integration, (org_id, integration_id).
+-- grain: one row per integration any build has written, (org_id, integration_id).
 -- purpose: the platform each integration's facts were last written under,
 --          so that a build can tell which integrations it repriced. The
 --          stored conversations do not carry their platform
