@@ -10,14 +10,12 @@
 --          rewritten as they were (int_changed_conversations). A cycle's
 --          labels never change between incremental builds (a change of the
 --          cycle configuration rebuilds in full), so this build's cycles
---          label them.
+--          give them their cycle start.
 select
     billed.org_id,
     cycles.cycle_start,
     billed.integration_id,
     billed.customer_account_id,
-    cycles.cycle_id,
-    cycles.cycle_end,
     billed.interaction_count,
     billed.first_activity_at,
     billed.last_activity_at
