@@ -100,15 +100,17 @@ listed_conversations as (
 overlapping_interactions as (
     select
         listed_conversations.cycle_start,
-        int_interactions.integration_id,
+        keys.integration_id,
         int_interactions.interaction_key,
         int_interactions.started_at,
         int_interactions.ended_at,
         int_interactions.effective_end
     from listed_conversations
+    inner join int_integration_keys as keys
+        on listed_conversations.org_id = keys.org_id
+        and listed_conversations.integration_id = keys.integration_id
     inner join int_interactions
-        on listed_conversations.org_id = int_interactions.org_id
-        and listed_conversations.integration_id = int_interactions.integration_id
+        on keys.integration_sk = int_interactions.integration_sk
         and listed_conversations.customer_account_id = int_interactions.customer_account_id
         and int_interactions.started_at < coalesce(listed_conversations.cycle_end, 'infinity'::timestamptz)
         and int_interactions.effective_end >= listed_conversations.cycle_start

@@ -109,7 +109,9 @@ export function loadModels(root = sqlDirectory()): Model[] {
       // X_delta is the rows incremental model X wrote in this build
       (match[1] as string).toLowerCase().replace(/_delta$/, (suffix, offset, whole) => (names.has(whole.slice(0, offset)) ? '' : suffix)),
     );
-    const dependsOn = [...new Set(referenced)]
+    const replaces = headerList(text, 'replaces')[0];
+    // the relation naming the keys to replace must exist before the model runs
+    const dependsOn = [...new Set(replaces ? [...referenced, replaces] : referenced)]
       .filter((ref) => ref !== name && names.has(ref) && !readsPrevious.includes(ref))
       .sort();
     const uniqueKey = headerList(text, 'unique_key');
@@ -124,7 +126,7 @@ export function loadModels(root = sqlDirectory()): Model[] {
       dependsOn,
       ddl,
       uniqueKey: materialized === 'incremental' ? uniqueKey : undefined,
-      replaces: headerList(text, 'replaces')[0],
+      replaces,
       readsPrevious,
       reads: [...new Set(referenced)].sort(),
       emptyInFullRefresh: /^--\s*full_refresh:\s*empty\b/m.test(text),

@@ -19,7 +19,7 @@ describe('models', () => {
     }
     const stored = models.find((model) => model.name === 'int_conversations');
     expect(stored?.dependsOn).toEqual(expect.arrayContaining(['int_interaction_cycles']));
-    expect(models.find((model) => model.name === 'fct_billable_conversations')?.dependsOn).toEqual(['dim_billing_cycles', 'dim_integrations', 'int_conversations']);
+    expect(models.find((model) => model.name === 'fct_billable_conversations')?.dependsOn).toEqual(['dim_billing_cycles', 'dim_integrations', 'int_conversations', 'int_integration_keys']);
     // the partitions a platform change relabels are read from the counts as the last build left them
     expect(position.get('int_dirty_cycles')).toBeLessThan(position.get('fct_conversation_counts') as number);
     // reads_previous: the replaced conversations are read as the last build left them

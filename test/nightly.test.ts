@@ -177,7 +177,7 @@ describe('nightly operation', () => {
     const working = await Warehouse.open(join(dir, 'convbill.duckdb'));
     await working.run(
       `insert into int_conversations
-       select org_id, cycle_seq, integration_id, 'ghost', interaction_count, first_activity_at, last_activity_at
+       select integration_sk, cycle_seq, 'ghost', interaction_count, first_activity_at, last_activity_at
        from int_conversations limit 1`,
     );
     working.close();

@@ -11,9 +11,10 @@ with listed as (
 ),
 
 rejected as (
-    select org_id, integration_id, interaction_key, reject_reason, row_count
-    from int_interactions
-    where reject_reason is not null
+    select keys.org_id, keys.integration_id, interactions.interaction_key, interactions.reject_reason, interactions.row_count
+    from int_interactions as interactions
+    inner join int_integration_keys as keys on interactions.integration_sk = keys.integration_sk
+    where interactions.reject_reason is not null
 )
 
 select

@@ -1,9 +1,11 @@
 -- materialized: incremental
--- unique_key: org_id, integration_id, customer_account_id
+-- unique_key: integration_sk, customer_account_id
 -- replaces: int_dirty_accounts
 -- int_conversations
 -- grain: one row per billable conversation,
---        (org_id, cycle_seq, integration_id, customer_account_id).
+--        (integration_sk, cycle_seq, customer_account_id), where
+--        integration_sk stands for (org_id, integration_id)
+--        (int_integration_keys).
 -- purpose: rules §1 — the distinct (org, cycle, integration, account) tuples
 --          with at least one interaction overlapping the cycle, as stored
 --          from build to build. fct_billable_conversations labels them with
@@ -20,9 +22,8 @@
 --          the accounts in int_dirty_accounts and leaves the others as they
 --          are.
 create table if not exists int_conversations (
-    org_id varchar not null,
+    integration_sk integer not null,
     cycle_seq integer not null,
-    integration_id varchar not null,
     customer_account_id varchar not null,
     interaction_count bigint not null,
     first_activity_at timestamptz not null,
@@ -30,12 +31,11 @@ create table if not exists int_conversations (
 );
 
 select
-    org_id,
+    integration_sk,
     cycle_seq,
-    integration_id,
     customer_account_id,
     count(*) as interaction_count,
     min(started_at) as first_activity_at,
     max(effective_end) as last_activity_at
 from int_interaction_cycles
-group by org_id, cycle_seq, integration_id, customer_account_id
+group by integration_sk, cycle_seq, customer_account_id

@@ -1,7 +1,7 @@
 -- materialized: temp
 -- full_refresh: empty
 -- int_dirty_accounts
--- grain: one row per (org_id, integration_id, customer_account_id) whose
+-- grain: one row per (integration_sk, customer_account_id) whose
 --        conversations this build rewrites.
 -- purpose: what an incremental build must recount: every account of an
 --          interaction the build touched (new rows, or an as-of that moved
@@ -10,5 +10,5 @@
 --          platform change recounts nothing: the stored conversations do not
 --          carry it (int_billed_platforms). Empty in a full refresh
 --          (full_refresh: empty), which recomputes everything.
-select distinct org_id, integration_id, customer_account_id
+select distinct integration_sk, customer_account_id
 from int_interactions_delta

@@ -1,7 +1,7 @@
 -- materialized: view
 -- int_interaction_cycles
 -- grain: one row per billable interaction and cycle it overlaps,
---        (org_id, integration_id, interaction_key, cycle_seq), for the
+--        (integration_sk, interaction_key, cycle_seq), for the
 --        accounts this build recounts.
 -- purpose: rules §4 — an interaction counts once in every cycle it touches.
 --          A full refresh takes every billable interaction; an incremental
@@ -15,18 +15,17 @@ with run as (
 ),
 
 every_billable_span as (
-    select org_id, integration_id, customer_account_id, started_at, effective_end, first_cycle_seq, last_cycle_seq
+    select integration_sk, customer_account_id, started_at, effective_end, first_cycle_seq, last_cycle_seq
     from int_interactions
     where reject_reason is null
         and (select full_refresh from run)
 ),
 
 recounted_spans as (
-    select org_id, integration_id, customer_account_id, started_at, effective_end, first_cycle_seq, last_cycle_seq
+    select integration_sk, customer_account_id, started_at, effective_end, first_cycle_seq, last_cycle_seq
     from int_interactions
     semi join int_dirty_accounts
-        on int_interactions.org_id = int_dirty_accounts.org_id
-        and int_interactions.integration_id = int_dirty_accounts.integration_id
+        on int_interactions.integration_sk = int_dirty_accounts.integration_sk
         and int_interactions.customer_account_id = int_dirty_accounts.customer_account_id
     where int_interactions.reject_reason is null
         and not (select full_refresh from run)
@@ -38,12 +37,12 @@ billable_spans as (
     select * from recounted_spans
 )
 
-select org_id, integration_id, customer_account_id, started_at, effective_end,
+select integration_sk, customer_account_id, started_at, effective_end,
     first_cycle_seq as cycle_seq
 from billable_spans
 where first_cycle_seq = last_cycle_seq
 union all
-select org_id, integration_id, customer_account_id, started_at, effective_end,
+select integration_sk, customer_account_id, started_at, effective_end,
     unnest(range(first_cycle_seq, last_cycle_seq + 1)) as cycle_seq
 from billable_spans
 where first_cycle_seq < last_cycle_seq

@@ -1,6 +1,6 @@
 -- materialized: incremental
 -- unique_key: org_id, integration_id, interaction_key
--- replaces: int_interactions_delta
+-- replaces: int_touched_interactions
 -- int_interaction_reject_rows
 -- grain: one row per row of an interaction rejected as a whole,
 --        (load_id, source_row).
@@ -23,9 +23,10 @@ create table if not exists int_interaction_reject_rows (
 );
 
 with rejected_now as (
-    select org_id, integration_id, interaction_key, reject_reason
-    from int_interactions_delta
-    where reject_reason is not null
+    select keys.org_id, keys.integration_id, rejected.interaction_key, rejected.reject_reason
+    from int_interactions_delta as rejected
+    inner join int_integration_keys as keys on rejected.integration_sk = keys.integration_sk
+    where rejected.reject_reason is not null
 ),
 
 stored_rows as (

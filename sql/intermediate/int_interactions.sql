@@ -1,7 +1,7 @@
 -- materialized: incremental
--- unique_key: org_id, integration_id, interaction_key
+-- unique_key: integration_sk, interaction_key
 -- int_interactions
--- grain: one row per interaction, (org_id, integration_id, interaction_key),
+-- grain: one row per interaction, (integration_sk, interaction_key),
 --        merged from every row that passed the row checks, in every build
 --        so far.
 -- purpose: rules §4 and the interaction checks of §5, kept from build to
@@ -33,8 +33,7 @@
 --            outside_billing_cycles (an empty run, first > last), in the
 --            rules' order; null for a billable interaction.
 create table if not exists int_interactions (
-    org_id varchar not null,
-    integration_id varchar not null,
+    integration_sk integer not null,
     interaction_key varchar not null,
     customer_account_id varchar not null,
     has_account_conflict boolean not null,
@@ -61,8 +60,7 @@ with run as (
 -- change: one full join, so the staged aggregate is computed once.
 touched as (
     select
-        coalesce(staged.org_id, earlier.org_id) as org_id,
-        coalesce(staged.integration_id, earlier.integration_id) as integration_id,
+        coalesce(staged.integration_sk, earlier.integration_sk) as integration_sk,
         coalesce(staged.interaction_key, earlier.interaction_key) as interaction_key,
         coalesce(earlier.customer_account_id, staged.customer_account_id) as customer_account_id,
         coalesce(earlier.has_account_conflict, false)
@@ -76,8 +74,7 @@ touched as (
         greatest(earlier.latest_end, staged.latest_end) as latest_end
     from int_scope_interactions as staged
     full join int_interactions as earlier
-        on staged.org_id = earlier.org_id
-        and staged.integration_id = earlier.integration_id
+        on staged.integration_sk = earlier.integration_sk
         and staged.interaction_key = earlier.interaction_key
     cross join run
     where staged.interaction_key is not null
@@ -100,9 +97,11 @@ closed as (
 bounded as (
     select
         closed.*,
+        keys.org_id,
         least(coalesce(closed.ended_at, run.as_of), run.as_of) as effective_end,
         run.as_of
     from closed
+    inner join int_integration_keys as keys on closed.integration_sk = keys.integration_sk
     cross join run
 ),
 
@@ -125,8 +124,7 @@ spanned as (
 )
 
 select
-    org_id,
-    integration_id,
+    integration_sk,
     interaction_key,
     customer_account_id,
     has_account_conflict,

@@ -12,18 +12,19 @@
 --          cycle configuration rebuilds in full), so this build's cycles
 --          give them their cycle start.
 select
-    billed.org_id,
+    keys.org_id,
     cycles.cycle_start,
-    billed.integration_id,
+    keys.integration_id,
     billed.customer_account_id,
     billed.interaction_count,
     billed.first_activity_at,
     billed.last_activity_at
 from int_conversations as billed
 semi join int_dirty_accounts
-    on billed.org_id = int_dirty_accounts.org_id
-    and billed.integration_id = int_dirty_accounts.integration_id
+    on billed.integration_sk = int_dirty_accounts.integration_sk
     and billed.customer_account_id = int_dirty_accounts.customer_account_id
+inner join int_integration_keys as keys
+    on billed.integration_sk = keys.integration_sk
 left join int_billing_cycles as cycles
-    on billed.org_id = cycles.org_id
+    on keys.org_id = cycles.org_id
     and billed.cycle_seq = cycles.cycle_seq

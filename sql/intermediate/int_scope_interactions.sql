@@ -1,7 +1,7 @@
 -- materialized: view
 -- int_scope_interactions
 -- grain: one row per interaction key among the staged rows,
---        (org_id, integration_id, interaction_key).
+--        (integration_sk, interaction_key).
 -- purpose: the merge of rules §4 over the rows this build stages, kept as
 --          partial aggregates (counts, earliest and latest instants, the
 --          lowest and highest account hash) rather than final values:
@@ -9,19 +9,40 @@
 --          by sum, min or max, so a row that arrives late for an old
 --          interaction merges without re-reading the old rows.
 --          Only rows that passed the row checks take part.
+with staged_interactions as (
+    select
+        org_id,
+        integration_id,
+        interaction_key,
+        any_value(customer_account_id) as customer_account_id,
+        min(hash(customer_account_id)) as account_hash_min,
+        max(hash(customer_account_id)) as account_hash_max,
+        count(*) as row_count,
+        count_if(row_kind = 'interaction') as interaction_rows,
+        count_if(row_kind = 'interaction' and activity_end is not null) as ended_interaction_rows,
+        min(activity_start) as started_at,
+        max(activity_start) as latest_start,
+        max(activity_end) as latest_end
+    from stg_rows
+    where row_reject_reason is null
+    group by org_id, integration_id, interaction_key
+)
+
+-- an inner join: int_integration_keys numbers every pair a staged row names
+-- (rows it missed would fail audit_interactions_conserved, not vanish)
 select
-    org_id,
-    integration_id,
-    interaction_key,
-    any_value(customer_account_id) as customer_account_id,
-    min(hash(customer_account_id)) as account_hash_min,
-    max(hash(customer_account_id)) as account_hash_max,
-    count(*) as row_count,
-    count_if(row_kind = 'interaction') as interaction_rows,
-    count_if(row_kind = 'interaction' and activity_end is not null) as ended_interaction_rows,
-    min(activity_start) as started_at,
-    max(activity_start) as latest_start,
-    max(activity_end) as latest_end
-from stg_rows
-where row_reject_reason is null
-group by org_id, integration_id, interaction_key
+    keys.integration_sk,
+    staged_interactions.interaction_key,
+    staged_interactions.customer_account_id,
+    staged_interactions.account_hash_min,
+    staged_interactions.account_hash_max,
+    staged_interactions.row_count,
+    staged_interactions.interaction_rows,
+    staged_interactions.ended_interaction_rows,
+    staged_interactions.started_at,
+    staged_interactions.latest_start,
+    staged_interactions.latest_end
+from staged_interactions
+inner join int_integration_keys as keys
+    on staged_interactions.org_id = keys.org_id
+    and staged_interactions.integration_id = keys.integration_id

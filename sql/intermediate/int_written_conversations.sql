@@ -7,14 +7,16 @@
 --          work by. This build's cycles label them: a cycle's labels never
 --          change between incremental builds.
 select
-    written.org_id,
+    keys.org_id,
     cycles.cycle_start,
-    written.integration_id,
+    keys.integration_id,
     written.customer_account_id,
     written.interaction_count,
     written.first_activity_at,
     written.last_activity_at
 from int_conversations_delta as written
+inner join int_integration_keys as keys
+    on written.integration_sk = keys.integration_sk
 left join int_billing_cycles as cycles
-    on written.org_id = cycles.org_id
+    on keys.org_id = cycles.org_id
     and written.cycle_seq = cycles.cycle_seq

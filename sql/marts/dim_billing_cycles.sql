@@ -16,10 +16,15 @@
 with billable_starts as (
     -- conflicts and interactions after as-of have no say; an interaction in
     -- a calendar's gap still shows where the org's history starts
-    select org_id, min(started_at) as earliest_start
-    from int_interactions
-    where reject_reason is null or reject_reason = 'outside_billing_cycles'
-    group by org_id
+    select keys.org_id, min(integration_starts.earliest_start) as earliest_start
+    from (
+        select integration_sk, min(started_at) as earliest_start
+        from int_interactions
+        where reject_reason is null or reject_reason = 'outside_billing_cycles'
+        group by integration_sk
+    ) as integration_starts
+    inner join int_integration_keys as keys on integration_starts.integration_sk = keys.integration_sk
+    group by keys.org_id
 )
 
 select

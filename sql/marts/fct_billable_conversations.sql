@@ -3,7 +3,8 @@
 -- grain: one row per billable conversation,
 --        (org_id, cycle_start, integration_id, customer_account_id).
 -- purpose: rules §1 — the stored conversations (int_conversations) with
---          their cycle's labels and their integration's platform. A view:
+--          their org and integration (int_integration_keys), their cycle's
+--          labels and their integration's platform. A view:
 --          the labels follow from (org_id, cycle_seq) and
 --          (org_id, integration_id); dim_billing_cycles holds every cycle a
 --          billable interaction overlaps and dim_integrations every
@@ -21,20 +22,22 @@
 --   first_activity_at: the earliest start of those interactions, not clipped to the cycle
 --   last_activity_at: the latest effective end of those interactions (as-of for one still open), not clipped
 select
-    int_conversations.org_id,
+    keys.org_id,
     dim_billing_cycles.cycle_id,
     dim_billing_cycles.cycle_start,
     dim_billing_cycles.cycle_end,
-    int_conversations.integration_id,
+    keys.integration_id,
     dim_integrations.platform,
     int_conversations.customer_account_id,
     int_conversations.interaction_count,
     int_conversations.first_activity_at,
     int_conversations.last_activity_at
 from int_conversations
+inner join int_integration_keys as keys
+    on int_conversations.integration_sk = keys.integration_sk
 left join dim_billing_cycles
-    on int_conversations.org_id = dim_billing_cycles.org_id
+    on keys.org_id = dim_billing_cycles.org_id
     and int_conversations.cycle_seq = dim_billing_cycles.cycle_seq
 left join dim_integrations
-    on int_conversations.org_id = dim_integrations.org_id
-    and int_conversations.integration_id = dim_integrations.integration_id
+    on keys.org_id = dim_integrations.org_id
+    and keys.integration_id = dim_integrations.integration_id

@@ -42,10 +42,22 @@ replaced_counts as (
     group by org_id, cycle_start, integration_id
 ),
 
+-- counted by the stored key, then labelled: a full refresh writes every
+-- conversation, and labelling them one by one cost as much as the count
+written_counts_by_key as (
+    select integration_sk, cycle_seq, count(*) as conversations
+    from int_conversations_delta
+    group by integration_sk, cycle_seq
+),
+
 written_counts as (
-    select org_id, cycle_start, integration_id, count(*) as conversations
-    from int_written_conversations
-    group by org_id, cycle_start, integration_id
+    select keys.org_id, cycles.cycle_start, keys.integration_id, written_counts_by_key.conversations
+    from written_counts_by_key
+    inner join int_integration_keys as keys
+        on written_counts_by_key.integration_sk = keys.integration_sk
+    left join int_billing_cycles as cycles
+        on keys.org_id = cycles.org_id
+        and written_counts_by_key.cycle_seq = cycles.cycle_seq
 ),
 
 adjusted_counts as (

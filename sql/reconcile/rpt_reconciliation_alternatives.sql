@@ -100,17 +100,19 @@ window_interactions as (
     select
         alternative_windows.source_row,
         alternative_windows.cause,
-        interactions.integration_id,
+        keys.integration_id,
         interactions.customer_account_id,
         interactions.row_count
     from alternative_windows
+    inner join int_integration_keys as keys
+        on alternative_windows.org_id = keys.org_id
     inner join int_interactions as interactions
-        on alternative_windows.org_id = interactions.org_id
+        on keys.integration_sk = interactions.integration_sk
         and (interactions.reject_reason is null or interactions.reject_reason = alternative_windows.also_rejected)
     left join dim_integrations
-        on interactions.org_id = dim_integrations.org_id
-        and interactions.integration_id = dim_integrations.integration_id
-    where in_line_scope(alternative_windows.platform, alternative_windows.integration_id, dim_integrations.platform, interactions.integration_id)
+        on keys.org_id = dim_integrations.org_id
+        and keys.integration_id = dim_integrations.integration_id
+    where in_line_scope(alternative_windows.platform, alternative_windows.integration_id, dim_integrations.platform, keys.integration_id)
         and (alternative_windows.window_end is null
             or interactions.started_at < alternative_windows.window_end
             or (alternative_windows.inclusive_end and interactions.started_at = alternative_windows.window_end))
