@@ -198,6 +198,21 @@ describe('nightly operation', () => {
     expect(repaired.stdout).toContain('Rows: 20 read = 20 accepted + 0 rejected');
   });
 
+  it('an integration number held by two integrations fails audit_grain_dimensions, since the detail view would repeat conversations', async () => {
+    const dir = tempDir();
+    writeCsv(dir, 'day-01.csv', night(1, 10));
+    expect(convbill(dir, ['build', '--input', 'day-01.csv', '--as-of', '2026-03-02T00:00:00Z', '--quiet']).status).toBe(0);
+    expect(convbill(dir, ['test']).status).toBe(0);
+    const working = await Warehouse.open(join(dir, 'convbill.duckdb'));
+    const before = await working.value<bigint>('select count(*) from fct_billable_conversations');
+    await working.run(`insert into int_integration_keys select org_id, 'other-integration', integration_sk from int_integration_keys limit 1`);
+    expect(await working.value<bigint>('select count(*) from fct_billable_conversations')).toBeGreaterThan(before);
+    working.close();
+    const tested = convbill(dir, ['test']);
+    expect(tested.status).toBe(1);
+    expect(tested.stdout).toMatch(/FAIL {2}audit_grain_dimensions {2}first offending row: \{"mart":"int_integration_keys"/);
+  });
+
   it('audit_grain_fct_billable_conversations checks the keys a build wrote against the whole table; convbill test checks every key', async () => {
     const dir = tempDir();
     writeCsv(dir, 'day-01.csv', night(1, 10));

@@ -4,9 +4,9 @@
 --          fct_billable_conversations, among the cycles audited. No rows
 --          means it passes. The detail is counted in int_conversations,
 --          the table behind the view, and labelled after counting: the
---          view adds labels to each row and no rows (audit_facts_conserved
---          counts through it), and counting through its joins took ten
---          times as long.
+--          view adds labels to each of its rows and no rows
+--          (audit_grain_dimensions), and counting through its joins took
+--          ten times as long.
 with detail_by_key as (
     select integration_sk, cycle_seq, count(*) as conversations
     from int_conversations

@@ -9,7 +9,9 @@
 --          (org_id, integration_id); dim_billing_cycles holds every cycle a
 --          billable interaction overlaps and dim_integrations every
 --          integration. They are left-joined so that they, not the millions
---          of conversations, form the hash tables.
+--          of conversations, form the hash tables; on keys that are unique
+--          (audit_grain_dimensions), so the view has exactly the rows of
+--          int_conversations.
 -- columns:
 --   org_id: the organisation ('default' when the input names none)
 --   cycle_id: the billing cycle's name (dim_billing_cycles)
@@ -33,7 +35,7 @@ select
     int_conversations.first_activity_at,
     int_conversations.last_activity_at
 from int_conversations
-inner join int_integration_keys as keys
+left join int_integration_keys as keys
     on int_conversations.integration_sk = keys.integration_sk
 left join dim_billing_cycles
     on keys.org_id = dim_billing_cycles.org_id
