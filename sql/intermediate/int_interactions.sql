@@ -41,8 +41,7 @@ create table if not exists int_interactions (
     interaction_rows bigint not null,
     ended_interaction_rows bigint not null,
     started_at timestamptz not null,
-    latest_start timestamptz not null,
-    latest_end timestamptz,
+    latest_activity timestamptz not null,
     ended_at timestamptz,
     effective_end timestamptz not null,
     first_cycle_seq integer,
@@ -70,8 +69,7 @@ touched as (
         coalesce(earlier.interaction_rows, 0) + coalesce(staged.interaction_rows, 0) as interaction_rows,
         coalesce(earlier.ended_interaction_rows, 0) + coalesce(staged.ended_interaction_rows, 0) as ended_interaction_rows,
         least(earlier.started_at, staged.started_at) as started_at,
-        greatest(earlier.latest_start, staged.latest_start) as latest_start,
-        greatest(earlier.latest_end, staged.latest_end) as latest_end
+        greatest(earlier.latest_activity, staged.latest_activity) as latest_activity
     from int_scope_interactions as staged
     full join int_interactions as earlier
         on staged.integration_sk = earlier.integration_sk
@@ -89,7 +87,7 @@ closed as (
         touched.*,
         case
             when interaction_rows > 0 and ended_interaction_rows = 0 then null
-            else greatest(latest_end, latest_start)
+            else latest_activity
         end as ended_at
     from touched
 ),
@@ -132,8 +130,7 @@ select
     interaction_rows,
     ended_interaction_rows,
     started_at,
-    latest_start,
-    latest_end,
+    latest_activity,
     ended_at,
     effective_end,
     first_cycle_seq,

@@ -21,8 +21,8 @@ with staged_interactions as (
         count_if(row_kind = 'interaction') as interaction_rows,
         count_if(row_kind = 'interaction' and activity_end is not null) as ended_interaction_rows,
         min(activity_start) as started_at,
-        max(activity_start) as latest_start,
-        max(activity_end) as latest_end
+        -- the latest start or end: greatest skips a missing end
+        max(greatest(activity_start, activity_end)) as latest_activity
     from stg_rows
     where row_reject_reason is null
     group by org_id, integration_id, interaction_key
@@ -40,8 +40,7 @@ select
     staged_interactions.interaction_rows,
     staged_interactions.ended_interaction_rows,
     staged_interactions.started_at,
-    staged_interactions.latest_start,
-    staged_interactions.latest_end
+    staged_interactions.latest_activity
 from staged_interactions
 inner join int_integration_keys as keys
     on staged_interactions.org_id = keys.org_id
