@@ -3,7 +3,9 @@
 -- int_interactions
 -- grain: one row per interaction, (integration_sk, interaction_key),
 --        merged from every row that passed the row checks, in every build
---        so far.
+--        so far. integration_sk stands for (org_id, integration_id)
+--        (int_integration_keys); the org is joined back only where the
+--        cycles need it.
 -- purpose: rules §4 and the interaction checks of §5, kept from build to
 --          build. Each build rewrites only the interactions it touches:
 --          those with newly staged rows (their partial state combined with
