@@ -9,44 +9,51 @@
 --            build kept.
 --          * `convbill test` audits every key.
 --          * A full refresh audits none. It writes every row from one GROUP
---            BY over (org, cycle_seq, integration, account), and the left
+--            BY over (integration_sk, cycle_seq, account), and the left
 --            joins that label the groups match at most one row each
 --            (audit_grain_dimensions, audit_no_cycle_overlaps), so its keys
 --            are unique by construction; grouping them all again cost a
 --            twentieth of a full build.
---          Keys are compared by a 64-bit hash first, several times cheaper
---          than four text columns; only rows whose hash repeats are compared
---          in full.
-with audited_hashes as (
-    select distinct hash(org_id, cycle_start, integration_id, customer_account_id) as key_hash
-    from audit_conversations
+--          For the same reason a key repeats in the view exactly when its
+--          stored key (integration_sk, cycle_seq, account) repeats in
+--          int_conversations: the audited keys are translated to stored
+--          ones and looked up there, which spares labelling every stored
+--          row (most of this audit's time in a nightly build).
+with audited_keys as (
+    select distinct keys.integration_sk, cycles.cycle_seq, audited.customer_account_id
+    from audit_conversations as audited
+    inner join int_integration_keys as keys
+        on audited.org_id = keys.org_id
+        and audited.integration_id = keys.integration_id
+    inner join dim_billing_cycles as cycles
+        on audited.org_id = cycles.org_id
+        and audited.cycle_start = cycles.cycle_start
 ),
 
-keyed_rows as (
+repeated_keys as (
     select
-        org_id,
-        cycle_start,
-        integration_id,
-        customer_account_id,
-        hash(org_id, cycle_start, integration_id, customer_account_id) as key_hash
-    from fct_billable_conversations
-),
-
-audited_rows as (
-    select org_id, cycle_start, integration_id, customer_account_id, key_hash
-    from keyed_rows
-    semi join audited_hashes on keyed_rows.key_hash = audited_hashes.key_hash
-),
-
-repeated_hashes as (
-    select key_hash
-    from audited_rows
-    group by key_hash
+        int_conversations.integration_sk,
+        int_conversations.cycle_seq,
+        int_conversations.customer_account_id,
+        count(*) as rows_with_key
+    from int_conversations
+    semi join audited_keys
+        on int_conversations.integration_sk = audited_keys.integration_sk
+        and int_conversations.cycle_seq = audited_keys.cycle_seq
+        and int_conversations.customer_account_id = audited_keys.customer_account_id
+    group by int_conversations.integration_sk, int_conversations.cycle_seq, int_conversations.customer_account_id
     having count(*) > 1
 )
 
-select org_id, cycle_start, integration_id, customer_account_id, count(*) as rows_with_key
-from audited_rows
-semi join repeated_hashes on audited_rows.key_hash = repeated_hashes.key_hash
-group by org_id, cycle_start, integration_id, customer_account_id
-having count(*) > 1
+select
+    keys.org_id,
+    cycles.cycle_start,
+    keys.integration_id,
+    repeated_keys.customer_account_id,
+    repeated_keys.rows_with_key
+from repeated_keys
+inner join int_integration_keys as keys
+    on repeated_keys.integration_sk = keys.integration_sk
+inner join dim_billing_cycles as cycles
+    on keys.org_id = cycles.org_id
+    and repeated_keys.cycle_seq = cycles.cycle_seq
