@@ -6,13 +6,14 @@
  * exports and copy as they were.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import type { BuildOptions } from './config.js';
+import { dirname, join } from 'node:path';
+import { type BuildOptions, DEFAULT_VALID_FROM } from './config.js';
 import { loadCycleConfig } from './cycles.js';
 import { ConfigError, RunError } from './errors.js';
 import { exportParquet, pruneExportVersions } from './exports.js';
 import { type BuildPlan, createStateTable, planBuild, saveState } from './increments.js';
 import { type IngestReport, ingest } from './ingest.js';
+import { checkSources } from './sources.js';
 import { loadIntegrations } from './integrations.js';
 import { RunLog } from './log.js';
 import { type AuditResult, ModelError, type ModelTiming, installMacros, runAudits, runModels } from './models.js';
@@ -20,10 +21,10 @@ import { publish, publishedPathOf } from './publish.js';
 import { loadPrices } from './prices.js';
 import { recordCountChanges } from './restatements.js';
 import { createRawLayer, createScopeView, rawStoreOf } from './raw-layer.js';
-import { type RunResults, finishRun, modelResults, recordPartitions, startRun, writeRunResults } from './runs.js';
+import { type RunResults, finishRun, modelResults, recordPartitions, recordRunFiles, runsDirectory, startRun, writeRunResults } from './runs.js';
 import { type BuildSummary, readSummary } from './summary.js';
 import { isoFromMicros } from './values.js';
-import { Warehouse } from './warehouse.js';
+import { Warehouse, sqlString } from './warehouse.js';
 
 export interface BuildResult {
   db: string;
@@ -53,9 +54,21 @@ export async function openWorking(options: Pick<BuildOptions, 'db' | 'threads' |
   return warehouse;
 }
 
+/** What only the engine can check of the sources, on a scratch database: a bad config writes nothing. */
+export async function checkConfiguration(options: Pick<BuildOptions, 'sources' | 'inputDefaults'>): Promise<void> {
+  const scratch = await Warehouse.open(':memory:');
+  try {
+    const defaults = options.inputDefaults ? [{ ...options.inputDefaults, path: '', key: options.inputDefaults.key ?? 'source defaults' }] : [];
+    await checkSources(scratch, [...options.sources, ...defaults]);
+  } finally {
+    scratch.close();
+  }
+}
+
 export async function build(options: BuildOptions, log: RunLog = RunLog.silent()): Promise<BuildResult> {
   const buildStarted = performance.now();
   const publishedDb = options.publishedDb ?? publishedPathOf(options.db);
+  await checkConfiguration(options);
   const warehouse = await openWorking(options);
   const timings: ModelTiming[] = [];
   const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
@@ -76,12 +89,15 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
     log.event('run_started', { run_id: runId, command: 'build', db: options.db });
     asOf = await resolveAsOf(warehouse, options.asOf);
     timings.push({ name: 'phase: setup', seconds: (performance.now() - buildStarted) / 1000 });
-    report = await timed('phase: ingest', () => ingest(warehouse, options.sources, rawStoreOf(options.db)));
+    report = await timed('phase: ingest', () => ingest(warehouse, options, rawStoreOf(options.db)));
+    const ingested = report;
     for (const file of report.files) log.event('file', { file: file.file, status: file.status, load_id: file.loadId, rows: file.rows });
-    const loadedFiles = await warehouse.value<bigint>(`select count(*) from raw_files`);
-    if (loadedFiles === 0n) {
+    for (const warning of report.warnings) log.warn(warning);
+    for (const file of report.dropped) log.event('file', { file, status: 'dropped' });
+    if (report.current.length === 0 && options.sources.length === 0) {
       throw new ConfigError('No input: pass --input PATH or list "sources" in convbill.json.');
     }
+    await recordRunFiles(warehouse, runId, ingested);
     // Past ingest (whose CSV row numbers rely on it), nothing needs row order;
     // letting DuckDB drop it saves memory and time in models and exports.
     await warehouse.run('set preserve_insertion_order = false');
@@ -186,10 +202,12 @@ async function modelsInTransaction(
     await loadCycleConfig(warehouse, options.cycles);
     await loadIntegrations(warehouse, options.integrations);
     await loadPrices(warehouse, options.priceBook, options.prices);
+    const validFrom = options.validFrom ?? DEFAULT_VALID_FROM;
     const plan = await planBuild(warehouse, {
       asOf: run.asOf,
       forceFullRefresh: forceFullRefresh || Boolean(options.fullRefresh),
       cycles: options.cycles,
+      validFrom,
     });
     if (forcedReason) plan.reason = forcedReason;
     log.event('plan', { run_id: run.runId, full_refresh: plan.fullRefresh, reason: plan.reason, loads: plan.scopeLoads.length });
@@ -198,10 +216,12 @@ async function modelsInTransaction(
       `create or replace table cfg_run as
        select $as_of::timestamptz as as_of,
               make_timestamp($previous::bigint)::timestamptz as previous_as_of,
+              $valid_from::timestamptz as valid_from,
               $full_refresh::boolean as full_refresh,
               $anchor::integer as default_anchor_day, $tz::varchar as default_timezone, now() as built_at`,
       {
         as_of: run.asOf,
+        valid_from: validFrom,
         previous: plan.previousAsOf,
         full_refresh: plan.fullRefresh,
         anchor: options.cycles.defaultRule.anchorDay,
@@ -236,7 +256,7 @@ async function modelsInTransaction(
       throw new NeedsFullRefresh('a late row made an interaction of earlier loads a conflict, whose rows only a full refresh rereads');
     }
     assertAudits(failures);
-    await assertRejectRate(warehouse, options.maxRejectRate);
+    await assertRejectRate(warehouse, options, run.runId);
     await recordPartitions(warehouse, run.runId);
     await recordCountChanges(warehouse, run.runId, plan.fullRefresh);
     await saveState(warehouse, run.runId, plan, run.asOf);
@@ -248,7 +268,7 @@ async function modelsInTransaction(
 async function resolveAsOf(warehouse: Warehouse, asOf: string | undefined): Promise<string> {
   if (asOf === undefined) return new Date().toISOString();
   const parsed = await warehouse.value<bigint | null>(
-    `select epoch_us(parse_instant(clean_text($value), 'UTC'))`,
+    `select epoch_us(parse_instant_or_date(clean_text($value), 'UTC'))`,
     { value: asOf },
   );
   if (parsed === null || parsed === undefined) throw new ConfigError(`--as-of "${asOf}" is not an ISO-8601 instant, date or epoch-milliseconds integer.`);
@@ -265,19 +285,35 @@ export function assertAudits(failures: AuditResult[]): void {
   }
 }
 
-/** --max-reject-rate: the share of this build's staged rows that may be rejected. */
-async function assertRejectRate(warehouse: Warehouse, maxRate: number | undefined): Promise<void> {
+/**
+ * --max-reject-rate: the share of this build's rows that may be rejected.
+ * A build stopped by it publishes nothing, but leaves its rejects beside
+ * the run history for the user to inspect.
+ */
+async function assertRejectRate(warehouse: Warehouse, options: BuildOptions, runId: number): Promise<void> {
+  const maxRate = options.maxRejectRate;
   if (maxRate === undefined) return;
   const [counts] = await warehouse.rows<{ staged: bigint; rejected: bigint }>(
-    `select (select count(*) from stg_rows) as staged,
+    `select (select count(*) from stg_rows) + (select count(*) from stg_malformed_rows) as staged,
             (select count(*) from rejected_interactions semi join cfg_scope_loads using (load_id)) as rejected`,
   );
   const staged = Number(counts?.staged ?? 0n);
   const rejected = Number(counts?.rejected ?? 0n);
   if (staged > 0 && rejected / staged > maxRate) {
+    let evidence = 'an in-memory database keeps no evidence';
+    if (options.db !== ':memory:') {
+      const dir = runsDirectory(options.db);
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, `run-${String(runId).padStart(6, '0')}-rejects.parquet`);
+      await warehouse.run(
+        `copy (select source_file, source_row, reason, raw from rejected_interactions semi join cfg_scope_loads using (load_id)
+               order by source_file, source_row) to ${sqlString(file)} (format parquet)`,
+      );
+      evidence = `its rejects are in ${file}`;
+    }
     throw new RunError(
       `${rejected} of the ${staged} rows this build read were rejected (${((100 * rejected) / staged).toFixed(2)}%), ` +
-        `more than --max-reject-rate ${maxRate}; nothing was published (see "convbill query" on rejected_interactions after a build without the limit).`,
+        `more than --max-reject-rate ${maxRate}; nothing was published, and ${evidence}.`,
     );
   }
 }

@@ -10,19 +10,27 @@ import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { type ColumnMapping, isCanonicalColumn, CANONICAL_COLUMNS } from './columns.js';
 import type { CycleConfig, CycleRule } from './cycles.js';
 import { ConfigError } from './errors.js';
-import type { SourceSpec } from './ingest.js';
+import { ENCODINGS, EPOCH_UNITS, type EpochUnit, type SourceSpec } from './sources.js';
 import type { PriceEntry } from './prices.js';
 import { publishedPathOf } from './publish.js';
 
 export const DEFAULT_CONFIG_FILE = 'convbill.json';
 export const DEFAULT_DB = 'convbill.duckdb';
+/** rules §4: earlier than this, a timestamp is a unit mistake, not a log time */
+export const DEFAULT_VALID_FROM = '2000-01-01T00:00:00Z';
 
 export interface BuildOptions {
   db: string;
   /** where the Parquet exports go; default: beside the database, `<db name>_parquet` */
   parquetDir: string;
-  /** files, directories or globs to load before building; none: build from what is loaded */
+  /** the config's sources: what is loaded, and the settings each file is staged with */
   sources: SourceSpec[];
+  /** files, directories or globs given with --input: loaded until `convbill forget` drops them */
+  inputs?: string[];
+  /** the settings of an --input file under no configured source: the config's source_timezone, columns and epoch_unit */
+  inputDefaults?: Omit<SourceSpec, 'path'>;
+  /** an earlier timestamp is rejected as implausible_timestamp; default 2000-01-01T00:00:00Z */
+  validFrom?: string;
   integrations?: string;
   cycles: CycleConfig;
   /** ISO-8601 instant or date (UTC); default: now */
@@ -67,6 +75,14 @@ interface SourceEntry {
   path: string;
   timezone?: string;
   columns?: ColumnMapping;
+  constants?: Partial<Record<string, string>>;
+  filter?: string;
+  epoch_unit?: EpochUnit;
+  encoding?: SourceSpec['encoding'];
+  header?: boolean;
+  delimiter?: string;
+  quote?: string;
+  max_line_size?: number;
 }
 
 export interface ConfigFile {
@@ -75,6 +91,8 @@ export interface ConfigFile {
   sources?: (string | SourceEntry)[];
   columns?: ColumnMapping;
   source_timezone?: string;
+  epoch_unit?: EpochUnit;
+  valid_from?: string;
   integrations?: string;
   cycles?: string;
   anchor_day?: number;
@@ -147,18 +165,68 @@ const priceEntry = object({
     );
   },
 });
-const sourceEntry = object({ path: text, timezone: text, columns: mapping });
+const oneOf = (choices: readonly string[]): Check => (value, key) => {
+  if (typeof value !== 'string' || !choices.includes(value)) fail(key, `one of ${choices.map((choice) => `"${choice}"`).join(', ')}`);
+};
+const character = (allowEmpty: boolean): Check => (value, key) => {
+  if (typeof value !== 'string' || value.length > 1 || (!allowEmpty && value.length === 0)) {
+    fail(key, allowEmpty ? 'one character, or "" for none' : 'one character');
+  }
+};
+const constantsShape: Check = (value, key) => {
+  if (!isObject(value)) fail(key, `an object from contract column (${CANONICAL_COLUMNS.join(', ')}) to a value`);
+  for (const [column, constant] of Object.entries(value as object)) {
+    if (!isCanonicalColumn(column)) {
+      throw new ConfigError(`Config key "${key}.${column}" is unknown: constant columns are ${CANONICAL_COLUMNS.join(', ')}.`);
+    }
+    if (typeof constant !== 'string') fail(`${key}.${column}`, 'a string');
+  }
+};
+const INSTANT = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2}))?$/;
+const instant: Check = (value, key) => {
+  if (typeof value !== 'string' || !INSTANT.test(value) || Number.isNaN(Date.parse(value))) {
+    fail(key, 'an ISO-8601 instant such as "2000-01-01T00:00:00Z", or a date');
+  }
+};
+const sourceEntryShape = object({
+  path: text,
+  timezone: text,
+  columns: mapping,
+  constants: constantsShape,
+  filter: text,
+  epoch_unit: oneOf(EPOCH_UNITS),
+  encoding: oneOf(ENCODINGS),
+  header: (value, key) => {
+    if (typeof value !== 'boolean') fail(key, 'true or false');
+  },
+  delimiter: character(false),
+  quote: character(true),
+  max_line_size: (value, key) => {
+    if (!Number.isInteger(value) || (value as number) < 1) fail(key, 'a whole number of bytes, 1 or more');
+  },
+});
+const sourceEntry: Check = (value, key) => {
+  sourceEntryShape(value, key);
+  const entry = value as SourceEntry;
+  for (const column of Object.keys(entry.constants ?? {})) {
+    if (entry.columns?.[column as keyof ColumnMapping] !== undefined) {
+      throw new ConfigError(`Config key "${key}.constants.${column}" gives a constant for a column ${key}.columns maps too: keep one.`);
+    }
+  }
+};
 const fileShape = object({
   db: text,
   parquet_dir: text,
   sources: (value, key) => {
-    if (!Array.isArray(value)) fail(key, 'a list of paths or {path, timezone, columns} objects');
+    if (!Array.isArray(value)) fail(key, 'a list of paths or {path, timezone, columns, ...} objects');
     (value as unknown[]).forEach((entry, index) =>
       typeof entry === 'string' ? text(entry, `${key}[${index}]`) : sourceEntry(entry, `${key}[${index}]`),
     );
   },
   columns: mapping,
   source_timezone: text,
+  epoch_unit: oneOf(EPOCH_UNITS),
+  valid_from: instant,
   integrations: text,
   cycles: text,
   anchor_day: anchorDay,
@@ -230,18 +298,29 @@ export function resolveBuildOptions(flags: BuildFlags): BuildOptions {
   const base = configPath ? dirname(resolve(configPath)) : process.cwd();
   const fromFile = (path: string | undefined) => (path === undefined || isAbsolute(path) ? path : resolve(base, path));
 
-  const sourceTimezone = file.source_timezone ?? 'UTC';
-  const globalColumns = file.columns ?? {};
-  const sources: SourceSpec[] = flags.input
-    ? flags.input.map((path) => ({ path, timezone: sourceTimezone, columns: globalColumns }))
-    : (file.sources ?? []).map((entry) => {
-        const spec = typeof entry === 'string' ? { path: entry } : entry;
-        return {
-          path: fromFile(spec.path) as string,
-          timezone: spec.timezone ?? sourceTimezone,
-          columns: { ...globalColumns, ...spec.columns },
-        };
-      });
+  const inputDefaults = {
+    timezone: file.source_timezone ?? 'UTC',
+    columns: file.columns ?? {},
+    epochUnit: file.epoch_unit,
+    key: 'source defaults',
+  };
+  const sources: SourceSpec[] = (file.sources ?? []).map((entry, index) => {
+    const spec: SourceEntry = typeof entry === 'string' ? { path: entry } : entry;
+    return {
+      path: fromFile(spec.path) as string,
+      timezone: spec.timezone ?? inputDefaults.timezone,
+      columns: { ...inputDefaults.columns, ...spec.columns },
+      constants: spec.constants,
+      filter: spec.filter,
+      epochUnit: spec.epoch_unit ?? inputDefaults.epochUnit,
+      encoding: spec.encoding,
+      header: spec.header,
+      delimiter: spec.delimiter,
+      quote: spec.quote,
+      maxLineSize: spec.max_line_size,
+      key: `sources[${index}]`,
+    };
+  });
 
   const defaultRule: CycleRule = {
     anchorDay: flags.anchorDay !== undefined ? parseAnchorDay(flags.anchorDay) : file.anchor_day ?? 1,
@@ -272,6 +351,9 @@ export function resolveBuildOptions(flags: BuildFlags): BuildOptions {
     maxRejectRate,
     parquetDir: fromFile(file.parquet_dir) ?? defaultParquetDir(db),
     sources,
+    inputs: flags.input,
+    inputDefaults,
+    validFrom: file.valid_from,
     integrations: flags.integrations ?? fromFile(file.integrations),
     priceBook: flags.priceBook ?? fromFile(file.price_book),
     prices: file.prices,

@@ -78,10 +78,10 @@ async function loadCalendar(warehouse: Warehouse, file: string, defaultTimezone:
              *,
              case when regexp_full_match(start_text, '[0-9]{4}-[0-9]{2}-[0-9]{2}')
                  then local_midnight(try_cast(start_text as date), timezone)
-                 else parse_instant(start_text, timezone) end as cycle_start,
+                 else parse_instant(start_text, timezone, 'ms') end as cycle_start,
              case when regexp_full_match(end_text, '[0-9]{4}-[0-9]{2}-[0-9]{2}')
                  then local_midnight(try_cast(end_text as date), timezone)
-                 else parse_instant(end_text, timezone) end as cycle_end
+                 else parse_instant(end_text, timezone, 'ms') end as cycle_end
          from zoned
      )
      select

@@ -90,6 +90,18 @@ const TYPESCRIPT_TABLES: Record<string, Described> = {
     },
     reads: ['int_dirty_cycles', 'fct_conversation_counts'],
   },
+  convbill_run_files: {
+    source: 'src/runs.ts',
+    grain: 'one row per run, file and event, (run_id, source_file, event, load_id).',
+    purpose: 'What each build or ingest did with each file: which it loaded, which versions it superseded or put back, and which paths it dropped because they are under no current source or were forgotten.',
+    columns: {
+      run_id: 'the run (convbill_runs)',
+      source_file: 'the path',
+      load_id: 'the content the event is about (raw_files); null for dropped',
+      event: 'loaded (new content), unchanged, repointed (the path now holds content already loaded: an earlier version put back, or the same bytes at another path), superseded (the version the path held before) or dropped',
+    },
+    reads: ['raw_paths'],
+  },
   convbill_count_changes: {
     source: 'src/restatements.ts',
     grain: 'one row per build and count it changed, (run_id, org_id, cycle_start, integration_id).',
@@ -135,10 +147,13 @@ const TYPESCRIPT_TABLES: Record<string, Described> = {
 
 /** Relations created in TypeScript that the models read: the lineage's leaves. */
 const SOURCES: Record<string, { description: string; reads?: string[] }> = {
-  raw_rows: { description: 'every row of every loaded file version, as text and parsed instants (view over the rows copied in and the stored Parquet copies; src/raw-layer.ts)' },
-  raw_scope_rows: { description: 'the rows of raw_rows in the loads this build stages (temp view; src/raw-layer.ts)', reads: ['raw_rows', 'cfg_scope_loads'] },
-  raw_files: { description: 'the load manifest: one row per loaded file version, with path, size, SHA-256, format, rows read, load id and time (src/raw-layer.ts)' },
-  cfg_scope_loads: { description: 'the loads this build stages: all in a full build, the new ones in an incremental one (src/raw-layer.ts)' },
+  raw_files: { description: 'the load manifest: one row per loaded content read one way, with its first path, size, SHA-256, format, columns as read, physical rows read and malformed rows (src/raw-layer.ts)' },
+  raw_paths: { description: "each loaded path's current content (load), and whether --input named it (src/raw-layer.ts)" },
+  raw_malformed_rows: { description: 'the physical rows a reader could not fit, with their line number, text and the reader\'s words (src/readers.ts)' },
+  raw_load_tables: { description: "each CSV or JSON load's rows as the file has them, one text column per file column (`raw_load_NNNNNN`); a Parquet load is a copy of the file in `<database>.raw/` (src/readers.ts)" },
+  cfg_loads: { description: "the loads that count now, each with its source's settings and the projection that maps the file's columns to the contract's (src/staging.ts)", reads: ['raw_files', 'raw_paths'] },
+  raw_scope_rows: { description: "the rows of the loads this build stages, mapped by each load's projection in cfg_loads, with its source's timezone, epoch unit and filter verdict (temp view; src/raw-layer.ts)", reads: ['raw_load_tables', 'cfg_loads', 'cfg_scope_loads'] },
+  cfg_scope_loads: { description: 'the loads this build stages: all in a full build, the new ones in an incremental one (src/raw-layer.ts)', reads: ['cfg_loads'] },
   cfg_run: { description: "the build's as-of, the previous as-of, full or incremental, and the default cycle rule (src/build.ts)" },
   cfg_cycle_rules: { description: 'per-org anchor day and timezone, from the config (src/cycles.ts)' },
   cfg_calendar: { description: 'the explicit billing-cycle calendar, `--cycles` (src/cycles.ts)' },

@@ -41,3 +41,18 @@ export function engineMessage(error: unknown): string {
   const firstLine = text.split('\n').find((line) => line.trim() !== '') ?? text;
   return firstLine.trim().replace(/\.$/, '');
 }
+
+/**
+ * A reader's error, with what DuckDB says below its first line when that is
+ * the cause: the line it failed on and a size limit it met.
+ */
+export function readerMessage(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const lines = text.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const first = engineMessage(error);
+  const details = lines.filter(
+    (line) => /^CSV Error on Line: \d+/i.test(line) || /maximum line size|Maximum object size|Invalid unicode|unterminated/i.test(line),
+  );
+  const extra = details.filter((line) => !first.includes(line)).map((line) => line.replace(/\.$/, ''));
+  return [first, ...extra].join('; ');
+}

@@ -215,7 +215,7 @@ export async function explain(options: ExplainOptions): Promise<ExplainedConvers
         );
       }
     }
-    const loads = await warehouse.rows<{ load_id: number }>(`select load_id from raw_files where superseded_by is null order by load_id`);
+    const loads = await warehouse.rows<{ load_id: number }>(`select load_id from cfg_loads order by load_id`);
     await createScopeView(warehouse, options.rawStore ?? rawStoreOf(options.db), loads.map((load) => load.load_id));
     const staging = loadModels().find((model) => model.name === 'stg_rows');
     if (!staging) throw new RunError('The stg_rows model is missing from the sql/ folder of the convbill package.');

@@ -5,11 +5,15 @@
  * everything besides the rows that shapes the facts (the SQL models and the
  * cycle configuration).
  *
- * An incremental build stages only the loads that arrived since, and the
- * models rewrite only what those rows, and the later as-of, touch. It cannot
- * take rows away, so a full refresh is chosen instead when the rows or rules
- * already built on changed: a replaced file, other cycle rules or calendar,
- * other models, or an as-of earlier than the last one.
+ * An incremental build stages only the loads that count now and did not
+ * at the last build (`convbill_built_loads` lists those, with the
+ * fingerprint of the staging settings each was built with), and the models
+ * rewrite only what those rows, and the later as-of, touch. It cannot take
+ * rows away, so a full refresh is chosen instead when the rows or rules
+ * already built on changed: a load that no longer counts (a replaced file,
+ * a path under no current source), a source whose staging settings
+ * changed, other cycle rules or calendar, other models or valid_from, or an
+ * as-of earlier than the last one.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -32,7 +36,6 @@ export interface BuildPlan {
 type StoredState = {
   fingerprint: string;
   as_of_us: bigint;
-  last_load_id: number;
 };
 
 export async function createStateTable(warehouse: Warehouse): Promise<void> {
@@ -44,34 +47,43 @@ export async function createStateTable(warehouse: Warehouse): Promise<void> {
         last_load_id integer not null,
         built_at timestamptz not null
     )`);
+  await warehouse.run(`
+    create table if not exists convbill_built_loads (
+        load_id integer primary key,
+        stage_fingerprint varchar not null
+    )`);
 }
 
 /** Call inside the build's transaction, after the cycle configuration is loaded. */
 export async function planBuild(
   warehouse: Warehouse,
-  options: { asOf: string; forceFullRefresh: boolean; cycles: CycleConfig },
+  options: { asOf: string; forceFullRefresh: boolean; cycles: CycleConfig; validFrom: string },
 ): Promise<BuildPlan> {
-  const fingerprint = await fingerprintOf(warehouse, options.cycles);
-  const [state] = await warehouse.rows<StoredState>(
-    `select fingerprint, epoch_us(as_of) as as_of_us, last_load_id from convbill_state`,
-  );
+  const fingerprint = await fingerprintOf(warehouse, options.cycles, options.validFrom);
+  const [state] = await warehouse.rows<StoredState>(`select fingerprint, epoch_us(as_of) as as_of_us from convbill_state`);
   const asOfUs = await warehouse.value<bigint>(`select epoch_us($as_of::timestamptz)`, { as_of: options.asOf });
-  const replaced = state
-    ? await warehouse.value<bigint>(
-        `select count(*) from raw_files where load_id <= $last and superseded_by > $last`,
-        { last: state.last_load_id },
-      )
-    : 0n;
+  const [changes] = await warehouse.rows<{ gone: bigint; resettled: bigint; sources: string | null }>(
+    `select
+         count(*) filter (where cfg_loads.load_id is null) as gone,
+         count(*) filter (where cfg_loads.stage_fingerprint <> built.stage_fingerprint) as resettled,
+         string_agg(distinct cfg_loads.source_key, ', ' order by cfg_loads.source_key)
+             filter (where cfg_loads.stage_fingerprint <> built.stage_fingerprint) as sources
+     from convbill_built_loads as built
+     left join cfg_loads on built.load_id = cfg_loads.load_id`,
+  );
   let reason: string | undefined;
   if (options.forceFullRefresh) reason = 'full refresh requested';
   else if (!state) reason = 'no earlier build';
   else if (state.fingerprint !== fingerprint) reason = 'the models or the cycle configuration changed';
   else if (asOfUs < state.as_of_us) reason = 'as-of is earlier than the last build\'s';
-  else if (replaced > 0n) reason = `${replaced} loaded file version(s) were replaced by newer ones`;
+  else if ((changes?.resettled ?? 0n) > 0n) reason = `the staging settings of ${changes?.sources} changed: its ${changes?.resettled} file version(s) are staged again`;
+  else if ((changes?.gone ?? 0n) > 0n) reason = `${changes?.gone} file version(s) no longer count (replaced by a newer version, or under no current source)`;
   const fullRefresh = reason !== undefined;
   const scope = await warehouse.rows<{ load_id: number }>(
-    `select load_id from raw_files where superseded_by is null and load_id > $after order by load_id`,
-    { after: fullRefresh || !state ? 0 : state.last_load_id },
+    `select load_id from cfg_loads
+     where $full or load_id not in (select load_id from convbill_built_loads)
+     order by load_id`,
+    { full: fullRefresh },
   );
   return {
     fullRefresh,
@@ -86,13 +98,14 @@ export async function planBuild(
 export async function saveState(warehouse: Warehouse, runId: number, plan: BuildPlan, asOf: string): Promise<void> {
   await warehouse.run(`delete from convbill_state`);
   await warehouse.run(
-    `insert into convbill_state
-     select $run_id, $fingerprint, $as_of::timestamptz, coalesce(max(load_id), 0), now() from raw_files`,
+    `insert into convbill_state select $run_id, $fingerprint, $as_of::timestamptz, coalesce(max(load_id), 0), now() from cfg_loads`,
     { run_id: runId, fingerprint: plan.fingerprint, as_of: asOf },
   );
+  await warehouse.run(`delete from convbill_built_loads`);
+  await warehouse.run(`insert into convbill_built_loads select load_id, stage_fingerprint from cfg_loads`);
 }
 
-async function fingerprintOf(warehouse: Warehouse, cycles: CycleConfig): Promise<string> {
+async function fingerprintOf(warehouse: Warehouse, cycles: CycleConfig, validFrom: string): Promise<string> {
   const hash = createHash('sha256');
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true })
@@ -101,7 +114,7 @@ async function fingerprintOf(warehouse: Warehouse, cycles: CycleConfig): Promise
       .sort();
   const root = sqlDirectory();
   for (const file of walk(root)) hash.update(file.slice(root.length)).update(readFileSync(file));
-  hash.update(JSON.stringify({ defaultRule: cycles.defaultRule, orgRules: Object.entries(cycles.orgRules).sort() }));
+  hash.update(JSON.stringify({ defaultRule: cycles.defaultRule, orgRules: Object.entries(cycles.orgRules).sort(), validFrom }));
   const calendar = await warehouse.value<string>(
     `select coalesce(string_agg(concat_ws('|', org_id, cycle_id, epoch_us(cycle_start), epoch_us(cycle_end), timezone), chr(10)
                                 order by org_id, cycle_start), '')

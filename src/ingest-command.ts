@@ -3,17 +3,18 @@
  * in the run history like a build. The next build stages what it loaded.
  */
 import { relative } from 'node:path';
-import { openWorking } from './build.js';
+import { checkConfiguration, openWorking } from './build.js';
 import type { BuildOptions } from './config.js';
 import { ConfigError } from './errors.js';
 import { type IngestReport, ingest } from './ingest.js';
 import type { RunLog } from './log.js';
 import { rawStoreOf } from './raw-layer.js';
-import { finishRun, startRun } from './runs.js';
+import { finishRun, recordRunFiles, startRun } from './runs.js';
 
 export async function ingestOnly(options: BuildOptions, log: RunLog): Promise<IngestReport> {
-  if (options.sources.length === 0) throw new ConfigError('Nothing to ingest: pass --input PATH or list "sources" in convbill.json.');
+  if (options.sources.length === 0 && (options.inputs ?? []).length === 0) throw new ConfigError('Nothing to ingest: pass --input PATH or list "sources" in convbill.json.');
   const started = performance.now();
+  await checkConfiguration(options);
   const warehouse = await openWorking(options);
   log.setStep('ingest');
   log.startProgress(() => warehouse.progress());
@@ -21,8 +22,10 @@ export async function ingestOnly(options: BuildOptions, log: RunLog): Promise<In
   try {
     runId = await startRun(warehouse, 'ingest', options.commandLine ?? 'ingest');
     log.event('run_started', { run_id: runId, command: 'ingest', db: options.db });
-    const report = await ingest(warehouse, options.sources, rawStoreOf(options.db));
+    const report = await ingest(warehouse, options, rawStoreOf(options.db));
     for (const file of report.files) log.event('file', { file: file.file, status: file.status, load_id: file.loadId, rows: file.rows });
+    for (const warning of report.warnings) log.warn(warning);
+    await recordRunFiles(warehouse, runId, report);
     await finishRun(warehouse, runId, {
       status: 'success',
       filesLoaded: report.files.filter((file) => file.status === 'loaded').length,

@@ -1,41 +1,35 @@
 /**
- * Ingest: source files into the raw layer (`raw_files`, `raw_rows`).
+ * Ingest: the sources' files into the raw layer, and the set of loads that
+ * count now (rules §4, "Sources" and "Files and versions").
  *
- * DuckDB's own readers parse every file; JavaScript only lists and hashes
- * files. Values land as text exactly as read (the staging model trims and
- * parses them), each row with its lineage: load id and 1-based row number.
- * Timestamps a file already types (Parquet TIMESTAMP/TIMESTAMPTZ/DATE) land
- * in `<column>_instant` instead: turning them into text only to parse them
- * back would cost more than the rest of staging.
- *
- * A file whose content hash is already loaded adds nothing; a changed file at
- * a known path is loaded anew and supersedes the older version's rows. Where
- * the rows land is the raw layer's business (raw-layer.ts).
+ * Every file found is hashed; content already loaded the same way adds
+ * nothing, but the path now points at it (a path put back to an earlier
+ * version counts that version again). What counts is the current content
+ * of every path under a configured source, or named with --input; a path
+ * under neither stops counting. All of it happens in one transaction with
+ * the staging settings of every current load, so a configuration error
+ * (a mapped column a file lacks) loads nothing.
  */
 import { createHash } from 'node:crypto';
-import { constants, copyFileSync, createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { CANONICAL_COLUMNS, TIMESTAMP_COLUMNS, type CanonicalColumn, type ColumnMapping } from './columns.js';
-import { ConfigError, RunError, engineMessage } from './errors.js';
-import { createRawLayer, refreshRawRowsView } from './raw-layer.js';
-import { type Warehouse, sqlIdentifier, sqlString } from './warehouse.js';
+import { createReadStream, existsSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError } from './errors.js';
+import { createRawLayer } from './raw-layer.js';
+import { readIntoRaw } from './readers.js';
+import { type SourceSpec, expandPath, formatOf, readFingerprint } from './sources.js';
+import { type CurrentLoad, stageSettings } from './staging.js';
+import type { Warehouse } from './warehouse.js';
 
-export interface SourceSpec {
-  /** a file, a directory (read recursively) or a glob */
-  path: string;
-  /** how timestamps without an offset are read */
-  timezone: string;
-  columns: ColumnMapping;
-}
-
-export type FileFormat = 'csv' | 'json' | 'parquet';
+export type { FileFormat, SourceSpec } from './sources.js';
+export { formatOf } from './sources.js';
 
 export interface FileLoad {
   file: string;
+  /** loaded: new content; already_loaded: content the warehouse has (a path put back to it counts it again) */
   status: 'loaded' | 'already_loaded';
   loadId: number;
   rows: number;
-  /** the load this one supersedes (same path, other content) */
+  /** the loads this path held before, no longer counted there */
   supersedes: number[];
 }
 
@@ -43,61 +37,84 @@ export interface IngestReport {
   files: FileLoad[];
   /** files found in directories or globs whose extension we do not read */
   skipped: string[];
+  /** configured paths that matched nothing (a quiet night) */
+  warnings: string[];
+  /** paths that counted at the last build and no longer do: under no current source, or forgotten */
+  dropped: string[];
+  /** the loads that count now */
+  current: number[];
 }
 
-const FORMATS: [RegExp, FileFormat][] = [
-  [/\.(csv|tsv)(\.gz)?$/i, 'csv'],
-  [/\.(ndjson|jsonl|json)(\.gz)?$/i, 'json'],
-  [/\.parquet$/i, 'parquet'],
-];
-
-export function formatOf(file: string): FileFormat | undefined {
-  return FORMATS.find(([pattern]) => pattern.test(file))?.[1];
+export interface IngestSources {
+  /** the config's sources: what is loaded */
+  sources: SourceSpec[];
+  /** paths given with --input: loaded until `convbill forget` drops them */
+  inputs?: string[];
+  /** the settings of an --input path under no configured source (default: UTC, the contract's column names) */
+  inputDefaults?: Omit<SourceSpec, 'path'>;
 }
 
-/**
- * Loads the sources. `rawStore` is the folder for Parquet copies (beside the
- * database); without one (an in-memory database) Parquet rows are copied in.
- */
-export async function ingest(warehouse: Warehouse, sources: SourceSpec[], rawStore?: string): Promise<IngestReport> {
+const defaultsOf = (given: IngestSources): SourceSpec => ({
+  timezone: 'UTC',
+  columns: {},
+  ...given.inputDefaults,
+  key: given.inputDefaults?.key ?? '--input',
+  path: '',
+});
+
+interface FoundFile {
+  file: string;
+  source: SourceSpec;
+  pinned: boolean;
+}
+
+export async function ingest(warehouse: Warehouse, given: IngestSources, rawStore?: string): Promise<IngestReport> {
   await createRawLayer(warehouse);
-  const report: IngestReport = { files: [], skipped: [] };
-  for (const source of sources) {
-    const { files, skipped } = await expandSource(warehouse, source.path);
-    report.skipped.push(...skipped);
-    for (const file of files) report.files.push(await loadFile(warehouse, file, source, rawStore));
+  const report: IngestReport = { files: [], skipped: [], warnings: [], dropped: [], current: [] };
+  const found = await findFiles(warehouse, given, report);
+  const copies: string[] = [];
+  try {
+    await warehouse.transaction(async () => {
+      for (const entry of found) report.files.push(await loadFile(warehouse, entry, rawStore, copies));
+      const current = await currentLoads(warehouse, given);
+      const before = await warehouse.rows<{ source_file: string }>(
+        `select distinct raw_paths.source_file from cfg_loads inner join raw_paths using (load_id) order by 1`,
+      );
+      await stageSettings(warehouse, rawStore, current);
+      report.current = current.map((load) => load.load_id);
+      const counting = new Set(await countingPaths(warehouse, given));
+      report.dropped = before.map((row) => row.source_file).filter((file) => !counting.has(file));
+    });
+  } catch (error) {
+    for (const copy of copies) rmSync(copy, { force: true });
+    throw error;
   }
-  await refreshRawRowsView(warehouse, rawStore);
   return report;
 }
 
-/** A path, directory or glob to the data files it names, in a stable order. */
-async function expandSource(
-  warehouse: Warehouse,
-  path: string,
-): Promise<{ files: string[]; skipped: string[] }> {
-  const isGlob = /[*?[]/.test(path);
-  let candidates: string[];
-  if (isGlob || (existsSync(path) && statSync(path).isDirectory())) {
-    const pattern = isGlob ? resolve(path) : `${resolve(path)}/**`;
-    const rows = await warehouse.rows<{ file: string }>(`select file from glob(${sqlString(pattern)}) order by file`);
-    candidates = rows.map((row) => row.file).filter((file) => statSync(file).isFile());
-    if (candidates.length === 0) throw new ConfigError(`Input ${path} matches no file.`);
-  } else if (existsSync(path)) {
-    const file = resolve(path);
-    if (!formatOf(file)) {
+/** The files each source and input names; a configured path that matches nothing is only a warning. */
+async function findFiles(warehouse: Warehouse, given: IngestSources, report: IngestReport): Promise<FoundFile[]> {
+  const found = new Map<string, FoundFile>();
+  for (const [index, source] of given.sources.entries()) {
+    const { files, skipped } = await expandPath(warehouse, source.path);
+    report.skipped.push(...skipped);
+    if (files.length === 0) report.warnings.push(`Source ${source.key ?? `sources[${index}]`} (${source.path}) matches no file: 0 new files.`);
+    for (const file of files) if (!found.has(file)) found.set(file, { file, source, pinned: false });
+  }
+  for (const input of given.inputs ?? []) {
+    const { files, skipped } = await expandPath(warehouse, input);
+    report.skipped.push(...skipped);
+    if (files.length === 0) {
       throw new ConfigError(
-        `Input file ${path} has an extension convbill does not read (use .csv, .csv.gz, .ndjson, .jsonl, .json, .json.gz or .parquet).`,
+        existsSync(input) ? `Input ${input} holds no .csv, .json, .ndjson, .jsonl or .parquet file.` : `Input file ${input} does not exist.`,
       );
     }
-    candidates = [file];
-  } else {
-    throw new ConfigError(`Input file ${path} does not exist.`);
+    for (const file of files) {
+      const configured = found.get(file) ?? { file, source: (await sourceCovering(warehouse, given.sources, file)) ?? defaultsOf(given), pinned: true };
+      found.set(file, { ...configured, pinned: true });
+    }
   }
-  const files = candidates.filter((file) => formatOf(file) !== undefined);
-  const skipped = candidates.filter((file) => formatOf(file) === undefined);
-  if (files.length === 0) throw new ConfigError(`Input ${path} holds no .csv, .json, .ndjson, .jsonl or .parquet file.`);
-  return { files, skipped };
+  return [...found.values()];
 }
 
 async function hashFile(file: string): Promise<string> {
@@ -106,138 +123,142 @@ async function hashFile(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function loadFile(warehouse: Warehouse, file: string, source: SourceSpec, rawStore: string | undefined): Promise<FileLoad> {
+async function loadFile(warehouse: Warehouse, entry: FoundFile, rawStore: string | undefined, copies: string[]): Promise<FileLoad> {
+  const { file, source } = entry;
   const contentHash = await hashFile(file);
+  const readFp = readFingerprint(file, source);
   const [known] = await warehouse.rows<{ load_id: number; rows_read: bigint }>(
-    `select load_id, rows_read from raw_files where content_hash = $hash order by load_id limit 1`,
-    { hash: contentHash },
+    `select load_id, rows_read from raw_files where content_hash = $hash and read_fingerprint = $fp`,
+    { hash: contentHash, fp: readFp },
   );
+  let loadId: number;
+  let rows: number;
   if (known) {
-    return { file, status: 'already_loaded', loadId: known.load_id, rows: Number(known.rows_read), supersedes: [] };
-  }
-  const format = formatOf(file) as FileFormat;
-  const sizeBytes = statSync(file).size;
-  return warehouse.transaction(async () => {
-    const loadId = (await warehouse.value<number>(`select coalesce(max(load_id), 0) + 1 from raw_files`)) ?? 1;
-    const read = sizeBytes === 0 ? undefined : await readerSelect(warehouse, file, format, source);
-    const projection = read?.projection.replace('$load_id', String(loadId));
-    let stored: string | undefined;
-    let rows = 0;
-    try {
-      if (read && format === 'parquet' && rawStore) {
-        mkdirSync(rawStore, { recursive: true });
-        stored = join(basename(rawStore), `load-${String(loadId).padStart(6, '0')}.parquet`);
-        const copy = join(dirname(rawStore), stored);
-        // a copy-on-write clone where the file system offers one, else a copy
-        copyFileSync(file, copy, constants.COPYFILE_FICLONE);
-        rows = Number(await warehouse.value<bigint>(`select count(*) from read_parquet(${sqlString(copy)})`));
-      } else if (read) {
-        await warehouse.run(`insert into raw_loaded_rows by name select ${projection} from ${read.reader}`);
-        rows = Number(await warehouse.value<bigint>(`select count(*) from raw_loaded_rows where load_id = ${loadId}`));
-      }
-    } catch (error) {
-      throw new RunError(`Cannot read ${file}: ${engineMessage(error)}.`, { cause: error });
-    }
-    const defaultRowKind = read?.defaultRowKind ?? 'interaction';
-    const older = await warehouse.rows<{ load_id: number }>(
-      `update raw_files set superseded_by = ${loadId} where source_file = $file and superseded_by is null returning load_id`,
-      { file },
-    );
+    loadId = known.load_id;
+    rows = Number(known.rows_read);
+  } else {
+    loadId = (await warehouse.value<number>(`select coalesce(max(load_id), 0) + 1 from raw_files`)) ?? 1;
+    const sizeBytes = statSync(file).size;
+    const content = await readIntoRaw(warehouse, file, formatOf(file) ?? 'csv', source, loadId, rawStore, sizeBytes);
+    if (content.storedFile && rawStore) copies.push(join(dirname(rawStore), content.storedFile));
+    rows = content.rowsRead;
     await warehouse.run(
-      `insert into raw_files
-       (load_id, source_file, content_hash, size_bytes, format, source_timezone, default_row_kind, rows_read, loaded_at,
-        superseded_by, stored_file, stored_projection)
-       values ($load_id, $file, $hash, $size, $format, $tz, $kind, $rows, now(), null, $stored, $projection)`,
+      `insert into raw_files values ($load_id, $file, $hash, $fp, $size, $format, $columns::varchar[], $rows, $malformed, now(), null, $stored)`,
       {
-        stored: stored ?? null,
-        projection: stored ? (projection as string) : null,
         load_id: loadId,
         file,
         hash: contentHash,
+        fp: readFp,
         size: sizeBytes,
-        format,
-        tz: source.timezone,
-        kind: defaultRowKind,
+        format: formatOf(file) ?? 'csv',
+        columns: JSON.stringify(content.columns),
         rows,
+        malformed: content.rowsMalformed,
+        stored: content.storedFile ?? null,
       },
     );
-    return { file, status: 'loaded', loadId, rows, supersedes: older.map((row) => row.load_id) } satisfies FileLoad;
+  }
+  const [path] = await warehouse.rows<{ load_id: number; pinned: boolean }>(`select load_id, pinned from raw_paths where source_file = $file`, { file });
+  const supersedes = path && path.load_id !== loadId ? [path.load_id] : [];
+  if (!path || path.load_id !== loadId || (entry.pinned && !path.pinned)) {
+    await warehouse.run(
+      `insert or replace into raw_paths values ($file, $load_id, $pinned, now())`,
+      { file, load_id: loadId, pinned: entry.pinned || Boolean(path?.pinned) },
+    );
+  }
+  if (supersedes.length > 0) {
+    // superseded only where no other path still holds that content
+    await warehouse.run(
+      `update raw_files set superseded_by = $load_id where load_id = $old and load_id not in (select load_id from raw_paths)`,
+      { load_id: loadId, old: supersedes[0] as number },
+    );
+  }
+  await warehouse.run(`update raw_files set superseded_by = null where load_id = $load_id`, { load_id: loadId });
+  return { file, status: known ? 'already_loaded' : 'loaded', loadId, rows, supersedes };
+}
+
+/** Paths that count: under a configured source (first match wins), or pinned by --input. */
+async function countingPaths(warehouse: Warehouse, given: IngestSources): Promise<string[]> {
+  const matched = await matchSources(warehouse, given.sources);
+  const pinned = await warehouse.rows<{ source_file: string }>(`select source_file from raw_paths where pinned`);
+  return [...new Set([...matched.keys(), ...pinned.map((row) => row.source_file)])];
+}
+
+/** Each stored path under a configured source, with that source's index. One query for all paths. */
+async function matchSources(warehouse: Warehouse, sources: SourceSpec[]): Promise<Map<string, number>> {
+  if (sources.length === 0) return new Map();
+  const patterns = sources.map((source, index) => {
+    const path = resolve(source.path);
+    const kind = existsSync(path) ? (statSync(path).isDirectory() ? 'dir' : 'file') : /[*?[]/.test(source.path) ? 'glob' : 'file';
+    return { index, kind, path: kind === 'dir' ? path.replace(/\/$/, '') : path };
   });
+  const rows = await warehouse.rows<{ source_file: string; source_index: number }>(
+    `with patterns as (select unnest($patterns::struct(index integer, kind varchar, path varchar)[], recursive := true))
+     select raw_paths.source_file, min(patterns.index) as source_index
+     from raw_paths
+     inner join patterns
+         on (patterns.kind = 'file' and raw_paths.source_file = patterns.path)
+         or (patterns.kind = 'dir' and starts_with(raw_paths.source_file, patterns.path || '/'))
+         or (patterns.kind = 'glob' and raw_paths.source_file glob patterns.path)
+     group by raw_paths.source_file`,
+    { patterns: JSON.stringify(patterns) },
+  );
+  return new Map(rows.map((row) => [row.source_file, row.source_index]));
+}
+
+async function sourceCovering(warehouse: Warehouse, sources: SourceSpec[], file: string): Promise<SourceSpec | undefined> {
+  for (const source of sources) {
+    const path = resolve(source.path);
+    if (file === path || (existsSync(path) && statSync(path).isDirectory() && file.startsWith(`${path.replace(/\/$/, '')}/`))) return source;
+    if (/[*?[]/.test(source.path) && !existsSync(path) && (await warehouse.value<boolean>(`select $file glob $pattern`, { file, pattern: path }))) return source;
+  }
+  return undefined;
 }
 
 /**
- * The projection that reads one file (through `reader`) into raw_rows' columns, every value as text,
- * with the mapping applied: the mapped source column if the file has it, else
- * the canonical name, else null (the staging checks reject what is missing).
+ * The loads that count now, each with the settings of the source its path
+ * is under (a load held by several paths: the first path's), and for
+ * pinned paths under no source the settings they were given with.
  */
-async function readerSelect(
-  warehouse: Warehouse,
-  file: string,
-  format: FileFormat,
-  source: SourceSpec,
-): Promise<{ projection: string; reader: string; defaultRowKind: string }> {
-  const mapping = source.columns;
-  const path = sqlString(file);
-  if (format === 'json') {
-    // Naming the keys we want reads them all as text, however many records the
-    // sampler would have looked at, and ignores the rest.
-    const wanted = new Set<string>();
-    for (const column of CANONICAL_COLUMNS) {
-      wanted.add(column);
-      if (mapping[column]) wanted.add(mapping[column]);
-    }
-    const columns = [...wanted].map((name) => `${sqlString(name)}: 'VARCHAR'`).join(', ');
-    const projections = CANONICAL_COLUMNS.map((column) => {
-      const mapped = mapping[column];
-      const expression = mapped && mapped !== column
-        ? `coalesce(${sqlIdentifier(mapped)}, ${sqlIdentifier(column)})`
-        : sqlIdentifier(column);
-      return `${expression} as ${column}`;
+async function currentLoads(warehouse: Warehouse, given: IngestSources): Promise<CurrentLoad[]> {
+  const matched = await matchSources(warehouse, given.sources);
+  const paths = await warehouse.rows<{
+    source_file: string; load_id: number; pinned: boolean; format: string; source_columns: string[]; stored_file: string | null; rows_read: bigint;
+  }>(
+    `select raw_paths.source_file, raw_paths.load_id, raw_paths.pinned, raw_files.format, raw_files.source_columns,
+            raw_files.stored_file, raw_files.rows_read
+     from raw_paths inner join raw_files on raw_paths.load_id = raw_files.load_id
+     order by raw_paths.source_file`,
+  );
+  const defaults = defaultsOf(given);
+  const loads = new Map<number, CurrentLoad>();
+  for (const path of paths) {
+    const index = matched.get(path.source_file);
+    if (index === undefined && !path.pinned) continue;
+    if (loads.has(path.load_id)) continue;
+    const source = index !== undefined ? (given.sources[index] as SourceSpec) : defaults;
+    loads.set(path.load_id, {
+      load_id: path.load_id,
+      source_file: path.source_file,
+      format: path.format,
+      source_columns: [...path.source_columns],
+      stored_file: path.stored_file,
+      rows_read: Number(path.rows_read),
+      source,
     });
-    const noInstants = TIMESTAMP_COLUMNS.map((column) => `null::timestamptz as ${column}_instant`);
-    return {
-      projection: `$load_id as load_id, row_number() over () as source_row, ${[...projections, ...noInstants].join(', ')}`,
-      reader: `read_json(${path}, format = 'auto', columns = {${columns}})`,
-      defaultRowKind: 'interaction',
-    };
   }
-  const reader = format === 'csv'
-    ? `read_csv(${path}, header = true, all_varchar = true)`
-    : `read_parquet(${path}, file_row_number = true)`;
-  let described: { column_name: string; column_type: string }[];
-  try {
-    described = await warehouse.rows(`describe select * from ${reader}`);
-  } catch (error) {
-    throw new RunError(`Cannot read ${file}: ${engineMessage(error)}.`, { cause: error });
-  }
-  const present = described.map((row) => row.column_name);
-  const typeOf = (name: string) => described.find((row) => row.column_name === name)?.column_type ?? 'VARCHAR';
-  const find = (name: string | undefined) =>
-    name === undefined ? undefined : present.find((column) => column === name) ?? present.find((column) => column.toLowerCase() === name.toLowerCase());
-  const sourceOf = (column: CanonicalColumn) => find(mapping[column]) ?? find(column);
-  const isTyped = (column: CanonicalColumn) => {
-    const name = sourceOf(column);
-    return name !== undefined && (TIMESTAMP_COLUMNS as readonly string[]).includes(column) && /^(TIMESTAMP|DATE)/.test(typeOf(name));
-  };
-  const projections = CANONICAL_COLUMNS.map((column) => {
-    const name = sourceOf(column);
-    return name === undefined || isTyped(column) ? `null::varchar as ${column}` : `${sqlIdentifier(name)}::varchar as ${column}`;
-  });
-  const instants = TIMESTAMP_COLUMNS.map((column) => {
-    const name = sourceOf(column);
-    if (name === undefined || !isTyped(column)) return `null::timestamptz as ${column}_instant`;
-    const type = typeOf(name);
-    if (type.startsWith('TIMESTAMP WITH TIME ZONE')) return `${sqlIdentifier(name)} as ${column}_instant`;
-    // a wall-clock value: read in the source's timezone, like offset-less text
-    return source.timezone === 'UTC'
-      ? `${sqlIdentifier(name)}::timestamp::timestamptz as ${column}_instant`
-      : `timezone(${sqlString(source.timezone)}, ${sqlIdentifier(name)}::timestamp) as ${column}_instant`;
-  });
-  const rowNumber = format === 'parquet' ? 'file_row_number + 1' : 'row_number() over ()';
-  const defaultRowKind = sourceOf('started_at') === undefined && sourceOf('occurred_at') !== undefined ? 'message' : 'interaction';
-  return {
-    projection: `$load_id as load_id, ${rowNumber} as source_row, ${[...projections, ...instants].join(', ')}`,
-    reader,
-    defaultRowKind,
-  };
+  return [...loads.values()].sort((a, b) => a.load_id - b.load_id);
+}
+
+/** `convbill forget`: paths given with --input that stop counting at the next build, unless a source covers them. */
+export async function forget(warehouse: Warehouse, pattern: string): Promise<string[]> {
+  await createRawLayer(warehouse);
+  const path = resolve(pattern);
+  const rows = await warehouse.rows<{ source_file: string }>(
+    `update raw_paths set pinned = false
+     where pinned and (source_file = $path or starts_with(source_file, $path || '/') or source_file glob $path)
+     returning source_file`,
+    { path },
+  );
+  return rows.map((row) => row.source_file).sort();
 }

@@ -46,13 +46,13 @@ export async function loadInvoices(warehouse: Warehouse, file: string): Promise<
             when platform is not null and integration_id is not null then 'give a platform or an integration_id, not both'
             when cycle_id is null and (period_start is null or period_end is null)
                 then 'the cycle is missing: give cycle_id, or period_start and period_end'
-            when cycle_id is null and parse_instant(period_start, 'UTC') is null
+            when cycle_id is null and parse_instant_or_date(period_start, 'UTC') is null
                 then 'period_start "' || period_start || '" is not a date or an ISO-8601 instant'
-            when cycle_id is null and parse_instant(period_end, 'UTC') is null
+            when cycle_id is null and parse_instant_or_date(period_end, 'UTC') is null
                 then 'period_end "' || period_end || '" is not a date or an ISO-8601 instant'
-            when cycle_id is null and parse_instant(period_end, 'UTC') < parse_instant(period_start, 'UTC')
+            when cycle_id is null and parse_instant_or_date(period_end, 'UTC') < parse_instant_or_date(period_start, 'UTC')
                 then 'period_end is before period_start'
-            when invoice_date is not null and parse_instant(invoice_date, 'UTC') is null
+            when invoice_date is not null and parse_instant_or_date(invoice_date, 'UTC') is null
                 then 'invoice_date "' || invoice_date || '" is not a date or an ISO-8601 instant'
         end as problem
     from invoice_text
@@ -82,11 +82,11 @@ export async function loadInvoices(warehouse: Warehouse, file: string): Promise<
             and periods.org_id = by_period.org_id
             and case when periods.start_is_date
                 then strftime(timezone(by_period.timezone, by_period.cycle_start), '%Y-%m-%d') = periods.period_start
-                else by_period.cycle_start = parse_instant(periods.period_start, 'UTC') end
+                else by_period.cycle_start = parse_instant(periods.period_start, 'UTC', 'ms') end
     )
     select source_row, line_label, invoice_id, org_id, resolved_cycle_id as cycle_id, cycle_start, cycle_end,
         platform, integration_id, quantity::bigint as quantity, amount::decimal(38, 6) as amount, currency,
-        parse_instant(invoice_date, 'UTC') as invoice_date
+        parse_instant_or_date(invoice_date, 'UTC') as invoice_date
     from cycles_named`);
   return Number(await warehouse.value<bigint>(`select count(*) from invoice_lines`));
 }

@@ -35,6 +35,17 @@ export class RunLog {
     this.options.write(`${JSON.stringify(record)}\n`);
   }
 
+  /** Something the user should know that does not fail the run: a line on stderr (unless quiet), or a JSON event. */
+  warn(message: string): void {
+    if (this.options.format === 'json') {
+      this.event('warning', { message });
+      return;
+    }
+    if (this.options.quiet) return;
+    const erase = this.progressShown ? '\r\x1b[2K' : '';
+    this.options.write(`${erase}convbill: warning: ${message}\n`);
+  }
+
   /** The step a progress line names, e.g. "model int_interactions". */
   setStep(step: string): void {
     this.step = step;

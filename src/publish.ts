@@ -40,6 +40,7 @@ export function publishedPathOf(db: string): string {
  * is the version folder `exportVersion`.
  */
 export async function publish(warehouse: Warehouse, target: string, runId: number, exportVersion: string): Promise<void> {
+  removeLeftoversOfDeadProcesses(target);
   const staged = `${target}.next-${process.pid}`;
   rmSync(staged, { force: true });
   rmSync(`${staged}.wal`, { force: true });
@@ -72,6 +73,39 @@ export async function publish(warehouse: Warehouse, target: string, runId: numbe
     throw new RunError(`Publishing the read-only copy ${target} failed: ${engineMessage(error)}.`, { cause: error });
   }
   renameSync(staged, target);
+}
+
+/**
+ * A publish killed before its rename leaves its staged copy `<target>.next-PID`
+ * (and its `.wal`) behind: removes those whose process is gone. A live PID's
+ * are left alone, whoever it is.
+ */
+function removeLeftoversOfDeadProcesses(target: string): void {
+  const folder = dirname(target);
+  const prefix = `${basename(target)}.next-`;
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = /^(\d+)(?:\.wal)?$/.exec(name.slice(prefix.length))?.[1];
+    if (pid === undefined || Number(pid) === process.pid || isAlive(Number(pid))) continue;
+    rmSync(join(folder, name), { force: true });
+  }
+}
+
+/** Signal 0 checks without signalling: ESRCH is no such process, EPERM one of another user's. */
+function isAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return true; // not a process of its own: left alone
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
 }
 
 /** DuckDB expands these in a file name, and offers no escape. */

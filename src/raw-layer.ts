@@ -1,56 +1,86 @@
 /**
- * The raw layer: the load manifest `raw_files` and the rows of every file
- * loaded so far, as the view `raw_rows` that the models read.
+ * The raw layer: every loaded file's rows as the file has them, and the
+ * manifests that say which paths hold which content.
  *
- * Where the rows land: CSV and JSON rows are copied into `raw_loaded_rows`.
- * A Parquet file is already columnar and compressed, so the warehouse keeps
- * a copy of the file itself in its raw store (`<database>.raw/`) and reads
- * it through the `raw_rows` view, with the same projection: copying a file
- * is a small fraction of the cost of re-encoding its rows into the database.
- * `raw_rows` (a view) is the union of both, and all the models read it.
+ * - `raw_files`: one row per loaded content (a load), read one way: its
+ *   first path, SHA-256, format, the columns as read, physical rows read.
+ * - `raw_load_NNNNNN`: a CSV or JSON load's rows, one text column per file
+ *   column, with `source_row`; a Parquet load is a copy of the file in the
+ *   raw store (`<database>.raw/`) instead, read where it is needed.
+ * - `raw_malformed_rows`: the physical rows a reader could not fit.
+ * - `raw_paths`: each path's current content, and whether it was named
+ *   with --input (such a path stays loaded until `convbill forget`).
+ *
+ * Staging reads the temp view `raw_scope_rows`: the loads this build
+ * stages, each through the projection its source's settings give it
+ * (staging.ts), stored in `cfg_loads` with the build.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { CANONICAL_COLUMNS, TIMESTAMP_COLUMNS } from './columns.js';
+import { CANONICAL_COLUMNS } from './columns.js';
 import { RunError } from './errors.js';
+import { rawTableOf } from './readers.js';
 import { type Warehouse, sqlString } from './warehouse.js';
 
 export async function createRawLayer(warehouse: Warehouse): Promise<void> {
-  // Databases from before the raw store kept every row in a table raw_rows.
-  const legacy = await warehouse.value<bigint>(
-    `select count(*) from duckdb_tables() where database_name = current_database() and schema_name = 'main' and table_name = 'raw_rows'`,
-  );
-  if (legacy > 0n) await warehouse.run(`alter table raw_rows rename to raw_loaded_rows`);
+  await retireLegacyLayer(warehouse);
   await warehouse.run(`
     create table if not exists raw_files (
         load_id integer primary key,
         source_file varchar not null,
         content_hash varchar not null,
+        read_fingerprint varchar not null,
         size_bytes bigint not null,
         format varchar not null,
-        source_timezone varchar not null,
-        default_row_kind varchar not null,
+        source_columns varchar[] not null,
         rows_read bigint not null,
+        rows_malformed bigint not null,
         loaded_at timestamptz not null,
-        superseded_by integer
+        superseded_by integer,
+        stored_file varchar
     )`);
-  // where a stored Parquet copy is, relative to the database's folder, and
-  // the projection that reads it into raw_rows' columns
-  await warehouse.run(`alter table raw_files add column if not exists stored_file varchar`);
-  await warehouse.run(`alter table raw_files add column if not exists stored_projection varchar`);
-  const columns = CANONICAL_COLUMNS.map((column) => `${column} varchar`).join(', ');
-  const instants = TIMESTAMP_COLUMNS.map((column) => `${column}_instant timestamptz`).join(', ');
   await warehouse.run(`
-    create table if not exists raw_loaded_rows (
+    create table if not exists raw_malformed_rows (
         load_id integer not null,
         source_row bigint not null,
-        ${columns},
-        ${instants}
+        line bigint not null,
+        line_text varchar,
+        error varchar not null
     )`);
-  // Databases made before the typed-instant columns existed gain them empty.
-  for (const column of TIMESTAMP_COLUMNS) {
-    await warehouse.run(`alter table raw_loaded_rows add column if not exists ${column}_instant timestamptz`);
-  }
+  await warehouse.run(`
+    create table if not exists raw_paths (
+        source_file varchar primary key,
+        load_id integer not null,
+        pinned boolean not null,
+        changed_at timestamptz not null
+    )`);
+  await warehouse.run(`
+    create table if not exists cfg_loads (
+        load_id integer primary key,
+        source_file varchar not null,
+        source_key varchar not null,
+        stage_fingerprint varchar not null,
+        source_timezone varchar not null,
+        epoch_unit varchar not null,
+        projection varchar not null
+    )`);
+}
+
+/**
+ * Databases from before the raw layer kept files' own columns stored rows
+ * already mapped, which a corrected mapping cannot reach. Their manifest and
+ * rows are set aside under legacy names (kept, not deleted), and the next
+ * build loads the sources again in full.
+ */
+async function retireLegacyLayer(warehouse: Warehouse): Promise<void> {
+  const columns = await warehouse.columnsOf('raw_files');
+  if (columns.length === 0 || columns.includes('read_fingerprint')) return;
+  const oldest = await warehouse.value<bigint>(`select count(*) from duckdb_tables() where table_name = 'raw_rows' and not temporary`);
+  if (oldest > 0n) await warehouse.run(`alter table raw_rows rename to legacy_raw_loaded_rows`);
+  else await warehouse.run(`drop view if exists raw_rows`);
+  await warehouse.run(`alter table raw_files rename to legacy_raw_files`);
+  if ((await warehouse.columnsOf('raw_loaded_rows')).length > 0) await warehouse.run(`alter table raw_loaded_rows rename to legacy_raw_loaded_rows`);
+  if ((await warehouse.columnsOf('convbill_state')).length > 0) await warehouse.run(`delete from convbill_state`);
 }
 
 /** The folder of stored Parquet copies of a database file. */
@@ -58,45 +88,49 @@ export function rawStoreOf(db: string): string | undefined {
   return db === ':memory:' ? undefined : `${resolve(db)}.raw`;
 }
 
-/**
- * (Re)creates the raw_rows view over the loaded rows and the stored Parquet
- * copies, with the copies' paths as they are now.
- */
-export async function refreshRawRowsView(warehouse: Warehouse, rawStore: string | undefined): Promise<void> {
-  await warehouse.run(`create or replace view raw_rows as\n${await rawRowsSql(warehouse, rawStore, 'raw_files')}`);
+/** Where a load's rows are: its table, or its stored Parquet copy read with row numbers. */
+export function rawRelationOf(load: { load_id: number; stored_file: string | null }, rawStore: string | undefined): string {
+  if (!load.stored_file) return rawTableOf(load.load_id);
+  if (!rawStore) throw new RunError(`Load ${load.load_id} is a stored Parquet copy, which an in-memory database cannot read.`);
+  const path = join(dirname(rawStore), load.stored_file);
+  if (!existsSync(path)) {
+    throw new RunError(`The stored copy of load ${load.load_id} (${path}) is missing; restore it beside the database or rebuild from the sources.`);
+  }
+  return `(select file_row_number + 1 as source_row, * exclude (file_row_number) from read_parquet(${sqlString(path)}, file_row_number = true))`;
+}
+
+/** The marker where a load's raw relation goes in its stored projection (staging.ts). */
+export const RELATION = '@@relation@@';
+
+/** A stored projection with the load's raw relation in place: the last marker, after any constant. */
+export function withRelation(projection: string, relation: string): string {
+  const at = projection.lastIndexOf(RELATION);
+  return `${projection.slice(0, at)}${relation}${projection.slice(at + RELATION.length)}`;
 }
 
 /**
- * The temp view raw_scope_rows: the rows of the loads listed in the temp
- * table cfg_scope_loads only, the ones a build stages. Stored Parquet copies
- * of other loads are not even opened.
+ * The temp table cfg_scope_loads (the loads a build stages) and the temp
+ * view raw_scope_rows over them, each load through its projection in
+ * cfg_loads. The raw relations of other loads are not even opened.
  */
 export async function createScopeView(warehouse: Warehouse, rawStore: string | undefined, loadIds: number[]): Promise<void> {
   await warehouse.run(`create or replace temp table cfg_scope_loads (load_id integer primary key)`);
-  if (loadIds.length > 0) await warehouse.run(`insert into cfg_scope_loads select unnest(${listOf(loadIds)})`);
-  const sql = await rawRowsSql(warehouse, rawStore, 'cfg_scope_loads');
-  await warehouse.run(`create or replace temp view raw_scope_rows as\n${sql}`);
-}
-
-const listOf = (ids: number[]) => `[${ids.join(', ')}]::integer[]`;
-
-async function rawRowsSql(warehouse: Warehouse, rawStore: string | undefined, loads: 'raw_files' | 'cfg_scope_loads'): Promise<string> {
-  const stored = await warehouse.rows<{ load_id: number; stored_file: string; stored_projection: string }>(
-    `select raw_files.load_id, raw_files.stored_file, raw_files.stored_projection
-     from raw_files
-     where raw_files.stored_file is not null${loads === 'raw_files' ? '' : ` and raw_files.load_id in (select load_id from ${loads})`}
-     order by raw_files.load_id`,
+  if (loadIds.length > 0) await warehouse.run(`insert into cfg_scope_loads select unnest([${loadIds.join(', ')}]::integer[])`);
+  const loads = await warehouse.rows<{ load_id: number; stored_file: string | null; projection: string }>(
+    `select cfg_loads.load_id, raw_files.stored_file, cfg_loads.projection
+     from cfg_loads
+     inner join raw_files on cfg_loads.load_id = raw_files.load_id
+     semi join cfg_scope_loads on cfg_loads.load_id = cfg_scope_loads.load_id
+     order by cfg_loads.load_id`,
   );
-  const columns = ['load_id', 'source_row', ...CANONICAL_COLUMNS, ...TIMESTAMP_COLUMNS.map((column) => `${column}_instant`)];
-  const loaded = loads === 'raw_files' ? '' : ` where load_id in (select load_id from ${loads})`;
-  const parts = [`select ${columns.join(', ')} from raw_loaded_rows${loaded}`];
-  for (const load of stored) {
-    if (!rawStore) throw new RunError(`Load ${load.load_id} is a stored Parquet copy, which an in-memory database cannot read.`);
-    const path = join(dirname(rawStore), load.stored_file);
-    if (!existsSync(path)) {
-      throw new RunError(`The stored copy of load ${load.load_id} (${path}) is missing; restore it beside the database or rebuild from the sources.`);
-    }
-    parts.push(`select ${load.stored_projection} from read_parquet(${sqlString(path)}, file_row_number = true)`);
-  }
-  return parts.join('\nunion all\n');
+  const parts = loads.map((load) => withRelation(load.projection, rawRelationOf(load, rawStore)));
+  // no load in scope: a relation of the right shape with no rows
+  if (parts.length === 0) parts.push(EMPTY_SCOPE);
+  await warehouse.run(`create or replace temp view raw_scope_rows as\n${parts.join('\nunion all by name\n')}`);
 }
+
+const EMPTY_SCOPE = `select null::integer as load_id, null::bigint as source_row,
+    ${CANONICAL_COLUMNS.map((column) => `null::varchar as ${column}`).join(', ')},
+    null::timestamptz as started_at_instant, null::timestamptz as ended_at_instant, null::timestamptz as occurred_at_instant,
+    null::varchar as source_timezone, null::varchar as epoch_unit, null::varchar as default_row_kind, null::boolean as kept
+  where false`;

@@ -17,6 +17,7 @@ import type { ModelTiming } from './models.js';
 import { publishedPathOf } from './publish.js';
 import type { QueryResult } from './query.js';
 import { openWarehouse } from './typed-api.js';
+import type { IngestReport } from './ingest.js';
 import type { Warehouse } from './warehouse.js';
 
 export type RunStatus = 'running' | 'success' | 'failed' | 'interrupted';
@@ -52,6 +53,36 @@ export async function createRunTables(warehouse: Warehouse): Promise<void> {
         integrations integer not null,
         conversations bigint not null
     )`);
+  await warehouse.run(`
+    create table if not exists convbill_run_files (
+        run_id integer not null,
+        source_file varchar not null,
+        load_id integer,
+        event varchar not null
+    )`);
+}
+
+/**
+ * What a run did with each file: loaded (new content), unchanged (content
+ * already loaded from that path), repointed (the path now holds content
+ * the warehouse already had: a version put back, or the same bytes at
+ * another path), superseded (the load a path held before), dropped (a path
+ * that no longer counts: under no current source, or forgotten).
+ */
+export async function recordRunFiles(warehouse: Warehouse, runId: number, report: IngestReport): Promise<void> {
+  const rows: { file: string; load: number | null; event: string }[] = [];
+  for (const file of report.files) {
+    const event = file.status === 'loaded' ? 'loaded' : file.supersedes.length > 0 ? 'repointed' : 'unchanged';
+    rows.push({ file: file.file, load: file.loadId, event });
+    for (const old of file.supersedes) rows.push({ file: file.file, load: old, event: 'superseded' });
+  }
+  for (const file of report.dropped) rows.push({ file, load: null, event: 'dropped' });
+  if (rows.length === 0) return;
+  await warehouse.run(
+    `insert into convbill_run_files
+     select $run_id, file, load, event from (select unnest($rows::struct(file varchar, load integer, event varchar)[], recursive := true))`,
+    { run_id: runId, rows: JSON.stringify(rows) },
+  );
 }
 
 export async function startRun(warehouse: Warehouse, command: string, commandLine: string): Promise<number> {

@@ -30,7 +30,7 @@ export async function buildSchemaDatabase(dir: string): Promise<string> {
   };
   await build(options);
   await reconcile({ db, invoices: join(demo, 'invoices.csv') });
-  await build({ ...options, sources: [] });
+  await build(options);
   return options.publishedDb;
 }
 

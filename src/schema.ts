@@ -79,9 +79,11 @@ export interface RptSourceFiles {
   content_hash: string | null; // VARCHAR
   loaded_at: string | null; // TIMESTAMP WITH TIME ZONE
   superseded_by: number | null; // INTEGER
+  counted: boolean | null; // BOOLEAN
   rows_read: number | null; // BIGINT
   rows_accepted: number | null; // BIGINT
   rows_rejected: number | null; // BIGINT
+  rows_filtered: number | null; // BIGINT
   identity_holds: boolean | null; // BOOLEAN
 }
 

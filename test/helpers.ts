@@ -87,6 +87,7 @@ export interface TestBuild {
 }
 
 export interface TestBuildOptions {
+  /** paths (as --input gives them) or configured sources */
   inputs?: (string | SourceSpec)[];
   dir?: string;
   cycles?: Partial<CycleConfig>;
@@ -103,9 +104,9 @@ export async function buildFacts(options: TestBuildOptions): Promise<TestBuild> 
   const buildOptions: BuildOptions = {
     db,
     parquetDir: join(dir, 'convbill_parquet'),
-    sources: (options.inputs ?? []).map((input) =>
-      typeof input === 'string' ? { path: input, timezone: 'UTC', columns: {} } : input,
-    ),
+    // a path alone is what --input names (loaded until forgotten); a spec is a configured source
+    sources: (options.inputs ?? []).filter((input): input is SourceSpec => typeof input !== 'string'),
+    inputs: (options.inputs ?? []).filter((input): input is string => typeof input === 'string'),
     integrations: options.integrations,
     cycles: {
       defaultRule: options.cycles?.defaultRule ?? { anchorDay: 1, timezone: 'UTC' },

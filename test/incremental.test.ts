@@ -94,7 +94,9 @@ function optionsFor(dir: string, db: string, files: string[], asOfMs: number, fu
   return {
     db: join(dir, `${db}.duckdb`),
     parquetDir: join(dir, `${db}_parquet`),
-    sources: files.map((path) => ({ path, timezone: 'UTC', columns: {} })),
+    // as --input names them: each night's files, which stay loaded
+    sources: [],
+    inputs: files,
     integrations: join(dir, 'integrations.csv'),
     cycles: {
       defaultRule: { anchorDay: 1, timezone: 'UTC' },

@@ -2,6 +2,7 @@
  * Rules §5: every input row is accepted or rejected with one reason, and
  * rows read = accepted + rejected per file.
  */
+import { ConfigError } from '../src/errors.js';
 import { describe, expect, it } from 'vitest';
 import { buildFacts, tempDir, writeCsv, writeNdjson, type InputRow } from './helpers.js';
 
@@ -32,17 +33,30 @@ describe('rejects: one reason per rejected row', () => {
     expect(rejected).toEqual([{ source_row: 2, reason: 'missing_integration_id' }]);
   });
 
-  it('missing_integration_id: a file without the column rejects every row', async () => {
+  it('a file without a required column is a configuration error naming the file, the column and its columns, and loads nothing', async () => {
     const dir = tempDir();
     const input = writeCsv(dir, 'no-integration.csv', [
       { interaction_id: 'a', customer_account_id: 'c', started_at: '2024-01-10T09:00:00Z' },
       { interaction_id: 'b', customer_account_id: 'c', started_at: '2024-01-11T09:00:00Z' },
     ]);
     const ok = writeCsv(dir, 'ok.csv', [good]);
-    const facts = await buildFacts({ dir, inputs: [input, ok] });
-    expect(await facts.rows(`select reason, count(*)::integer as n from rejected_interactions group by reason`)).toEqual([
-      { reason: 'missing_integration_id', n: 2 },
-    ]);
+    const failed = buildFacts({ dir, inputs: [input, ok] });
+    await expect(failed).rejects.toBeInstanceOf(ConfigError);
+    await expect(failed).rejects.toThrow(
+      /^File .*no-integration\.csv has no column integration_id \(.*\); its columns are: interaction_id, customer_account_id, started_at\.$/,
+    );
+    // nothing was loaded: the good file alone builds as if it were the first
+    const alone = await buildFacts({ dir, inputs: [ok] });
+    expect(await alone.rows(`select count(*)::integer as n from raw_files`)).toEqual([{ n: 1 }]);
+  });
+
+  it('a mapped column the file does not have is a configuration error naming the mapping', async () => {
+    const dir = tempDir();
+    const input = writeCsv(dir, 'export.csv', [{ id: 'a', channel: 'wa-1', from: 'c', created: '2024-01-10T09:00:00Z' }]);
+    const columns = { interaction_id: 'id', integration_id: 'integrationId', customer_account_id: 'from', started_at: 'created' };
+    await expect(buildFacts({ dir, inputs: [{ path: input, timezone: 'UTC', columns, key: 'sources[0]' }] })).rejects.toThrow(
+      /^File .*export\.csv has no column "integrationId" \(mapped to integration_id\); its columns are: id, channel, from, created\.$/,
+    );
   });
 
   it('missing_customer_account_id: blank account', async () => {

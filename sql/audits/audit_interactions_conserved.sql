@@ -8,9 +8,11 @@ with staged as (
     from int_load_stats
 ),
 
+-- malformed rows were never staged: they are counted apart, in int_load_stats
 row_rejected as (
     select count(*) as row_count
     from int_row_rejects
+    where reason <> 'malformed_row'
 ),
 
 merged as (

@@ -4,7 +4,8 @@
 -- int_row_rejects
 -- grain: one row per staged row that failed a row check, (load_id, source_row).
 -- purpose: the row checks of rules §5 (first failing reason wins, decided in
---          stg_rows), with the row as read: a row's own checks never change,
+--          stg_rows) and the rows no reader could fit (stg_malformed_rows),
+--          with the row as read: a row's own checks never change,
 --          so each load's rejects are written once, by the build that
 --          stages it. raw is a JSON object of the contract's columns, from
 --          the raw values stg_rows carries: joining the rows back by
@@ -29,3 +30,13 @@ select
     raw_json(raw_row) as raw
 from stg_rows
 where row_reject_reason is not null
+union all
+select
+    load_id,
+    source_row,
+    reason,
+    null as org_id,
+    null as integration_id,
+    null as interaction_key,
+    raw
+from stg_malformed_rows

@@ -1,24 +1,29 @@
 -- rpt_source_files
 -- grain: one row per loaded file version, (load_id).
--- purpose: the identity of rules §5 per file: rows read = accepted + rejected.
---          rows_read is what the load inserted; every staged row is either
---          rejected (rejected_interactions) or accepted, so identity_holds
---          checks that staging saw every row read. (That no interaction is
---          lost between staging and the facts is the audit
---          audit_interactions_conserved.) Superseded versions count nothing.
+-- purpose: the identity of rules §5 per file: rows read = accepted + rejected
+--          + filtered. rows_read is what the file physically holds (CSV lines
+--          after the header, NDJSON lines, JSON array elements, Parquet
+--          rows), counted when it was read, malformed rows included; every
+--          row staging saw is either rejected (rejected_interactions) or
+--          accepted, or its source's filter left it out. (That no
+--          interaction is lost between staging and the facts is the audit
+--          audit_interactions_conserved.) A version that does not count
+--          (superseded, or under no current source) counts nothing.
 -- columns:
 --   load_id: the load of this file version; a changed file at a known path loads again under a new id
---   source_file: the file's path as given to the load
+--   source_file: the path the content was first loaded from
 --   format: how it was read: csv, json or parquet
---   content_hash: SHA-256 of the file's bytes: content already loaded adds nothing
+--   content_hash: SHA-256 of the file's bytes: content already loaded the same way adds nothing
 --   loaded_at: when the file was loaded
---   superseded_by: the load_id of a newer version at the same path, whose rows count instead; null for the current version
---   rows_read: the rows the load read from the file
+--   superseded_by: the load_id of a newer version at its path, whose rows count instead; null while a path holds this version
+--   counted: whether this version counts in the facts: its path holds it now and is under a configured source or was given with --input
+--   rows_read: the file's physical data rows, malformed ones included
 --   rows_accepted: the rows staged and not rejected
---   rows_rejected: the rows in rejected_interactions
---   identity_holds: rows read = accepted + rejected (true for a superseded version)
-with staged_rows as (
-    select load_id, rows_staged
+--   rows_rejected: the rows in rejected_interactions, malformed ones included
+--   rows_filtered: the rows the source's filter left out on purpose
+--   identity_holds: rows read = accepted + rejected + filtered (true for a version that does not count)
+with load_counts as (
+    select load_id, rows_staged, rows_filtered, rows_malformed
     from int_load_stats
 ),
 
@@ -26,6 +31,10 @@ rejected_rows as (
     select load_id, count(*) as rows_rejected
     from rejected_interactions
     group by load_id
+),
+
+counted_loads as (
+    select load_id from cfg_loads
 )
 
 select
@@ -35,11 +44,16 @@ select
     raw_files.content_hash,
     raw_files.loaded_at,
     raw_files.superseded_by,
+    counted_loads.load_id is not null as counted,
     raw_files.rows_read,
-    coalesce(staged_rows.rows_staged, 0) - coalesce(rejected_rows.rows_rejected, 0) as rows_accepted,
+    coalesce(load_counts.rows_staged + load_counts.rows_malformed, 0)
+        - coalesce(rejected_rows.rows_rejected, 0) as rows_accepted,
     coalesce(rejected_rows.rows_rejected, 0) as rows_rejected,
-    raw_files.superseded_by is not null
-        or raw_files.rows_read = coalesce(staged_rows.rows_staged, 0) as identity_holds
+    coalesce(load_counts.rows_filtered, 0) as rows_filtered,
+    counted_loads.load_id is null
+        or raw_files.rows_read = coalesce(load_counts.rows_staged + load_counts.rows_malformed + load_counts.rows_filtered, 0)
+        as identity_holds
 from raw_files
-left join staged_rows on raw_files.load_id = staged_rows.load_id
+left join counted_loads on raw_files.load_id = counted_loads.load_id
+left join load_counts on raw_files.load_id = load_counts.load_id
 left join rejected_rows on raw_files.load_id = rejected_rows.load_id

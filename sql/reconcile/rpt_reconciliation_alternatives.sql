@@ -83,16 +83,16 @@ rejected_rows as (
         on alternative_windows.also_rejected = rejects.reason
         and rejects.reason in ('ended_before_started', 'invalid_timestamp')
         and alternative_windows.org_id = rejects.org_id
-    inner join raw_files on rejects.load_id = raw_files.load_id
+    inner join cfg_loads on rejects.load_id = cfg_loads.load_id
     left join dim_integrations
         on rejects.org_id = dim_integrations.org_id
         and rejects.integration_id = dim_integrations.integration_id
     where in_line_scope(alternative_windows.platform, alternative_windows.integration_id, dim_integrations.platform, rejects.integration_id)
         and clean_text(rejects.raw ->> 'customer_account_id') is not null
-        and parse_instant(clean_text(coalesce(rejects.raw ->> 'started_at', rejects.raw ->> 'occurred_at')), raw_files.source_timezone)
+        and parse_instant(clean_text(coalesce(rejects.raw ->> 'started_at', rejects.raw ->> 'occurred_at')), cfg_loads.source_timezone, cfg_loads.epoch_unit)
             >= alternative_windows.window_start
         and (alternative_windows.window_end is null
-            or parse_instant(clean_text(coalesce(rejects.raw ->> 'started_at', rejects.raw ->> 'occurred_at')), raw_files.source_timezone)
+            or parse_instant(clean_text(coalesce(rejects.raw ->> 'started_at', rejects.raw ->> 'occurred_at')), cfg_loads.source_timezone, cfg_loads.epoch_unit)
                 < alternative_windows.window_end)
 ),
 

@@ -1,20 +1,22 @@
 -- materialized: view
 -- stg_rows
 -- grain: one row per input row of the loads this build stages (load_id,
---        source_row): every current load in a full build, the loads that
---        arrived since the last build in an incremental one.
+--        source_row) that its source's filter keeps: every current load in a
+--        full build, the loads that arrived since the last build in an
+--        incremental one.
 -- purpose: trims the text keys, parses the timestamps, classifies the row as an
 --          interaction row or a message row, gives rows without an
 --          interaction_id a key of their own, and applies the row checks of
---          rules §5 (first failing reason wins, in the rules' order).
+--          rules §5 (first failing reason wins, in the rules' order; rows a
+--          reader could not fit, malformed_row, are stg_malformed_rows').
+--          raw_scope_rows has already mapped each file's own columns to the
+--          contract's with its source's settings of this build.
 --          Computed where it is read: each pass reads the files again,
 --          which costs less than keeping a staged copy. raw_row carries the
 --          values as read, built only where a reader keeps the row (the
 --          rejects).
-with scope_files as (
-    select raw_files.load_id, raw_files.source_timezone, raw_files.default_row_kind
-    from raw_files
-    inner join cfg_scope_loads on raw_files.load_id = cfg_scope_loads.load_id
+with plausible_since as (
+    select valid_from from cfg_run
 ),
 
 cleaned as (
@@ -33,8 +35,9 @@ cleaned as (
         raw_rows.started_at_instant,
         raw_rows.ended_at_instant,
         raw_rows.occurred_at_instant,
-        scope_files.source_timezone,
-        scope_files.default_row_kind,
+        raw_rows.source_timezone,
+        raw_rows.epoch_unit,
+        raw_rows.default_row_kind,
         -- the row as read, for int_row_rejects: carried, not joined back
         raw_rows.org_id as raw_org_id,
         raw_rows.integration_id as raw_integration_id,
@@ -46,7 +49,7 @@ cleaned as (
         raw_rows.ended_at as raw_ended_at,
         raw_rows.occurred_at as raw_occurred_at
     from raw_scope_rows as raw_rows
-    inner join scope_files on raw_rows.load_id = scope_files.load_id
+    where raw_rows.kept
 ),
 
 classified as (
@@ -66,11 +69,11 @@ parsed as (
     select
         *,
         case when row_kind = 'interaction'
-            then coalesce(started_at_instant, parse_instant(started_text, source_timezone)) end as started_at,
+            then coalesce(started_at_instant, parse_instant(started_text, source_timezone, epoch_unit)) end as started_at,
         case when row_kind = 'interaction'
-            then coalesce(ended_at_instant, parse_instant(ended_text, source_timezone)) end as ended_at,
+            then coalesce(ended_at_instant, parse_instant(ended_text, source_timezone, epoch_unit)) end as ended_at,
         case when row_kind = 'message'
-            then coalesce(occurred_at_instant, parse_instant(occurred_text, source_timezone)) end as occurred_at
+            then coalesce(occurred_at_instant, parse_instant(occurred_text, source_timezone, epoch_unit)) end as occurred_at
     from classified
 )
 
@@ -104,6 +107,7 @@ select
         when started_at is null and row_kind = 'interaction' then 'invalid_timestamp'
         when ended_at is null and ended_text is not null and row_kind = 'interaction' then 'invalid_timestamp'
         when occurred_at is null and row_kind = 'message' then 'invalid_timestamp'
+        when least(started_at, ended_at, occurred_at) < plausible_since.valid_from then 'implausible_timestamp'
         when ended_at < started_at then 'ended_before_started'
     end as row_reject_reason,
     {
@@ -121,3 +125,4 @@ select
         'occurred_at_instant': occurred_at_instant
     } as raw_row
 from parsed
+cross join plausible_since

@@ -1,0 +1,266 @@
+/**
+ * Readers: one file's content into the raw layer, as the file has it.
+ *
+ * DuckDB's own readers parse every file. A CSV is read in strict mode with
+ * the header's columns, all as text; the lines that do not fit (too few or
+ * too many fields, an unterminated quote, bytes invalid in the encoding, a
+ * line over the size limit) are kept by the reader's `store_rejects` and
+ * land in `raw_malformed_rows` with their line number and text. An NDJSON
+ * file is read line by line the same way (a raw \x01 can never stand in
+ * valid JSON, so it serves as a delimiter that splits nothing), then each
+ * line that holds a JSON object becomes a row of its top-level keys. A
+ * Parquet file is already columnar and compressed: the raw store keeps a
+ * copy of the file itself.
+ *
+ * JavaScript only peeks at a file's first line (the CSV header, whether a
+ * JSON file is an array) and never at its rows.
+ */
+import { constants, copyFileSync, createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import { RunError, readerMessage } from './errors.js';
+import type { FileFormat, SourceSpec } from './sources.js';
+import { type Warehouse, sqlIdentifier, sqlString } from './warehouse.js';
+
+export interface RawContent {
+  rowsRead: number;
+  rowsMalformed: number;
+  /** the columns as the file has them (JSON: its top-level keys) */
+  columns: string[];
+  /** a stored Parquet copy, relative to the database's folder */
+  storedFile?: string;
+  /** the table holding the rows (CSV, JSON; Parquet in an in-memory database) */
+  rawTable?: string;
+}
+
+export const rawTableOf = (loadId: number) => `raw_load_${String(loadId).padStart(6, '0')}`;
+
+/** Reads `file` as load `loadId`; inside the ingest's transaction. */
+export async function readIntoRaw(
+  warehouse: Warehouse,
+  file: string,
+  format: FileFormat,
+  source: SourceSpec,
+  loadId: number,
+  rawStore: string | undefined,
+  sizeBytes: number,
+): Promise<RawContent> {
+  const table = rawTableOf(loadId);
+  try {
+    if (sizeBytes === 0) {
+      await warehouse.run(`create table ${table} (source_row bigint)`);
+      return { rowsRead: 0, rowsMalformed: 0, columns: [], rawTable: table };
+    }
+    if (format === 'parquet') return await readParquet(warehouse, file, loadId, rawStore);
+    const first = await firstLine(file, source);
+    if (format === 'json' && first.trimStart().startsWith('[')) return await readJsonArray(warehouse, file, source, loadId);
+    return format === 'csv' ? await readCsv(warehouse, file, source, loadId, first) : await readJsonLines(warehouse, file, source, loadId);
+  } catch (error) {
+    if (error instanceof RunError) throw error;
+    throw new RunError(`Cannot read ${file}: ${readerMessage(error)}.`, { cause: error });
+  }
+}
+
+async function readParquet(warehouse: Warehouse, file: string, loadId: number, rawStore: string | undefined): Promise<RawContent> {
+  const described = await warehouse.rows<{ column_name: string }>(`describe select * from read_parquet(${sqlString(file)})`);
+  const columns = described.map((row) => row.column_name);
+  if (!rawStore) {
+    const table = rawTableOf(loadId);
+    await warehouse.run(
+      `create table ${table} as select file_row_number + 1 as source_row, * exclude (file_row_number)
+       from read_parquet(${sqlString(file)}, file_row_number = true)`,
+    );
+    const rows = await warehouse.value<bigint>(`select count(*) from ${table}`);
+    return { rowsRead: Number(rows), rowsMalformed: 0, columns, rawTable: table };
+  }
+  mkdirSync(rawStore, { recursive: true });
+  const storedFile = join(basename(rawStore), `load-${String(loadId).padStart(6, '0')}.parquet`);
+  const copy = join(dirname(rawStore), storedFile);
+  // a copy-on-write clone where the file system offers one, else a copy
+  copyFileSync(file, copy, constants.COPYFILE_FICLONE);
+  const rows = await warehouse.value<bigint>(`select count(*) from read_parquet(${sqlString(copy)})`);
+  return { rowsRead: Number(rows), rowsMalformed: 0, columns, storedFile };
+}
+
+/** The reader options both line-based formats share. */
+function commonOptions(source: SourceSpec, loadId: number): string {
+  const options = [
+    `auto_detect = false`,
+    `store_rejects = true`,
+    `rejects_table = 'tmp_rejects_${loadId}'`,
+    `rejects_scan = 'tmp_reject_scans_${loadId}'`,
+    `encoding = ${sqlString(source.encoding ?? 'utf-8')}`,
+  ];
+  if (source.maxLineSize !== undefined) options.push(`max_line_size = ${Math.trunc(source.maxLineSize)}`);
+  return options.join(', ');
+}
+
+async function readCsv(warehouse: Warehouse, file: string, source: SourceSpec, loadId: number, first: string): Promise<RawContent> {
+  const hasHeader = source.header ?? true;
+  const quote = source.quote ?? '"';
+  const { names, delimiter } = await headerOf(warehouse, first, source, file);
+  const columns = hasHeader ? uniqueNames(names) : names.map((_, index) => `column${index}`);
+  const table = rawTableOf(loadId);
+  const struct = columns.map((name) => `${sqlString(name)}: 'VARCHAR'`).join(', ');
+  await warehouse.run(
+    `create table ${table} as
+     select row_number() over () as source_row, *
+     from read_csv(${sqlString(file)}, header = ${hasHeader}, skip = 0, delim = ${sqlString(delimiter)},
+                   quote = ${sqlString(quote)}, escape = ${sqlString(quote)}, columns = {${struct}}, ${commonOptions(source, loadId)})`,
+  );
+  // the reader numbers lines from the file's first; data rows from the line after the header
+  const malformed = await keepRejects(warehouse, loadId, hasHeader ? 1 : 0, `'the row does not fit the header'`);
+  await numberAroundRejects(warehouse, table, loadId, malformed);
+  const rows = await warehouse.value<bigint>(`select count(*) from ${table}`);
+  return { rowsRead: Number(rows) + malformed, rowsMalformed: malformed, columns, rawTable: table };
+}
+
+async function readJsonLines(warehouse: Warehouse, file: string, source: SourceSpec, loadId: number): Promise<RawContent> {
+  const lines = `tmp_json_lines_${loadId}`;
+  await warehouse.run(
+    `create temp table ${lines} as
+     select row_number() over () as source_row, line
+     from read_csv(${sqlString(file)}, header = false, delim = '\x01', quote = '', escape = '',
+                   columns = {'line': 'VARCHAR'}, ${commonOptions(source, loadId)})`,
+  );
+  const rejected = await keepRejects(warehouse, loadId, 0, `'the line is not one JSON object'`);
+  await numberAroundRejects(warehouse, lines, loadId, rejected);
+  // a line with nothing on it is no record
+  await warehouse.run(`delete from ${lines} where trim(coalesce(line, ''), ' ' || chr(9) || chr(13)) = ''`);
+  return recordsIntoRaw(warehouse, lines, loadId, rejected);
+}
+
+async function readJsonArray(warehouse: Warehouse, file: string, source: SourceSpec, loadId: number): Promise<RawContent> {
+  const lines = `tmp_json_lines_${loadId}`;
+  const size = source.maxLineSize !== undefined ? `, maximum_object_size = ${Math.trunc(source.maxLineSize)}` : '';
+  await warehouse.run(
+    `create temp table ${lines} as
+     select row_number() over () as source_row, json::varchar as line
+     from read_json_objects(${sqlString(file)}, format = 'array'${size})`,
+  );
+  return recordsIntoRaw(warehouse, lines, loadId, 0);
+}
+
+/** Lines holding a JSON object become rows of their top-level keys; the others are malformed. */
+async function recordsIntoRaw(warehouse: Warehouse, lines: string, loadId: number, rejected: number): Promise<RawContent> {
+  await warehouse.run(
+    `insert into raw_malformed_rows
+     select ${loadId}, source_row, source_row, line,
+            case when json_valid(line) then 'the line is JSON but not an object' else 'the line is not valid JSON' end
+     from ${lines}
+     where not coalesce(json_valid(line) and json_type(line::json) = 'OBJECT', false)`,
+  );
+  await warehouse.run(`delete from ${lines} where not coalesce(json_valid(line) and json_type(line::json) = 'OBJECT', false)`);
+  const keys = await warehouse.rows<{ key: string }>(
+    `select key from (select unnest(json_keys(line::json)) as key, source_row from ${lines})
+     group by key order by min(source_row), key`,
+  );
+  const columns = uniqueNames(keys.map((row) => row.key));
+  const table = rawTableOf(loadId);
+  const values = keys.map((row, index) => `line::json ->> ${sqlString(row.key)} as ${sqlIdentifier(columns[index] as string)}`);
+  await warehouse.run(`create table ${table} as select ${['source_row', ...values].join(', ')} from ${lines}`);
+  const malformed = Number(await warehouse.value<bigint>(`select count(*) from raw_malformed_rows where load_id = ${loadId}`));
+  const rows = Number(await warehouse.value<bigint>(`select count(*) from ${table}`));
+  await warehouse.run(`drop table ${lines}`);
+  void rejected;
+  return { rowsRead: rows + malformed, rowsMalformed: malformed, columns, rawTable: table };
+}
+
+/**
+ * Moves the reader's rejects of this load into raw_malformed_rows, one row
+ * per line (a short line is reported once per missing field), and returns
+ * how many lines it rejected.
+ */
+async function keepRejects(warehouse: Warehouse, loadId: number, headerLines: number, fallback: string): Promise<number> {
+  const rejects = `tmp_rejects_${loadId}`;
+  const exists = await warehouse.value<bigint>(`select count(*) from duckdb_tables() where table_name = '${rejects}'`);
+  if (exists === 0n) return 0;
+  await warehouse.run(
+    `insert into raw_malformed_rows
+     select ${loadId}, line - ${headerLines}, line, first(csv_line order by column_idx),
+            coalesce(string_agg(distinct error_message, '; '), ${fallback})
+     from ${rejects}
+     group by line`,
+  );
+  const count = await warehouse.value<bigint>(`select count(distinct line) from ${rejects}`);
+  await warehouse.run(`drop table ${rejects}`);
+  await warehouse.run(`drop table if exists tmp_reject_scans_${loadId}`);
+  return Number(count);
+}
+
+/**
+ * The reader skips the lines it rejects, so the rows it returns are
+ * numbered 1..n without them. Renumbers the rows into the numbers the
+ * rejected lines leave free, so every row keeps its place in the file.
+ */
+async function numberAroundRejects(warehouse: Warehouse, table: string, loadId: number, rejected: number): Promise<void> {
+  if (rejected === 0) return;
+  await warehouse.run(
+    `with free_numbers as (
+         select n, row_number() over (order by n) as k
+         from range(1, (select count(*) from ${table}) + ${rejected} + 1) as numbers(n)
+         anti join (select source_row from raw_malformed_rows where load_id = ${loadId}) as taken on numbers.n = taken.source_row
+     )
+     update ${table} set source_row = free_numbers.n from free_numbers where ${table}.source_row = free_numbers.k`,
+  );
+}
+
+/** Header names, and the delimiter: as configured, else sniffed by DuckDB from the header line alone. */
+async function headerOf(warehouse: Warehouse, first: string, source: SourceSpec, file: string): Promise<{ names: string[]; delimiter: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'convbill-header-'));
+  try {
+    const path = join(dir, 'header.csv');
+    writeFileSync(path, `${first}\n`);
+    const quote = source.quote ?? '"';
+    const delimiter = source.delimiter ?? (/\.tsv(\.gz)?$/i.test(file) ? '\t' : await sniffDelimiter(warehouse, path));
+    const [row] = await warehouse.rows<Record<string, string | null>>(
+      `select * from read_csv(${sqlString(path)}, header = false, all_varchar = true, delim = ${sqlString(delimiter)},
+                              quote = ${sqlString(quote)}, escape = ${sqlString(quote)})`,
+    );
+    const names = Object.values(row ?? {}).map((name, index) => (name === null || name.trim() === '' ? `column${index}` : name));
+    return { names, delimiter };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function sniffDelimiter(warehouse: Warehouse, path: string): Promise<string> {
+  try {
+    return (await warehouse.value<string>(`select delimiter from sniff_csv(${sqlString(path)}, header = false)`)) || ',';
+  } catch {
+    return ',';
+  }
+}
+
+/** DuckDB's names are case-insensitive: a repeated one gets a suffix, as DuckDB's own reader does. */
+function uniqueNames(names: string[]): string[] {
+  const seen = new Set<string>();
+  return names.map((name) => {
+    let candidate = name;
+    for (let n = 1; seen.has(candidate.toLowerCase()); n += 1) candidate = `${name}_${n}`;
+    seen.add(candidate.toLowerCase());
+    return candidate;
+  });
+}
+
+const DECODERS: Record<string, string> = { 'utf-8': 'utf-8', 'latin-1': 'latin1', 'utf-16': 'utf-16le' };
+
+/** The file's first line, decoded (a header, or the start of a JSON file); at most 1 MiB is read. */
+async function firstLine(file: string, source: SourceSpec): Promise<string> {
+  const raw = createReadStream(file, { end: /\.gz$/i.test(file) ? undefined : 1 << 20 });
+  const stream = /\.gz$/i.test(file) ? raw.pipe(createGunzip()) : raw;
+  const chunks: Buffer[] = [];
+  let length = 0;
+  try {
+    for await (const chunk of stream) {
+      chunks.push(chunk as Buffer);
+      length += (chunk as Buffer).length;
+      if ((chunk as Buffer).includes(10) || length >= 1 << 20) break;
+    }
+  } finally {
+    raw.destroy();
+  }
+  const text = new TextDecoder(DECODERS[source.encoding ?? 'utf-8'] ?? 'utf-8').decode(Buffer.concat(chunks));
+  return (text.split('\n')[0] ?? '').replace(/\r$/, '').replace(/^\uFEFF/, '');
+}
