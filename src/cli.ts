@@ -11,6 +11,7 @@ import { build } from './build.js';
 import { DEFAULT_DB, resolveBuildOptions } from './config.js';
 import { ConfigError, ConvbillError, RunError } from './errors.js';
 import { formatIngest, ingestOnly } from './ingest-command.js';
+import { forgetInputs, formatForget } from './forget-command.js';
 import { RunLog } from './log.js';
 import { publishedPathOf } from './publish.js';
 import { formatResult, parseFormat, query } from './query.js';
@@ -150,6 +151,18 @@ Examples:
       const options = { ...resolveBuildOptions(flags), commandLine: commandLine(argvOf) };
       const report = await ingestOnly(options, runLog(io, flags));
       if (!flags.quiet) io.out(`${formatIngest(report)}\n`);
+    });
+
+  cli
+    .command('forget')
+    .description('Stop counting files given with --input: the next build drops them, unless a configured source covers them.')
+    .argument('<path>', 'a file, folder or glob, as given to --input')
+    .option('--db <file>', `working DuckDB database file (default: ${DEFAULT_DB})`)
+    .option('--config <file>', 'config file (default: ./convbill.json when present)')
+    .addHelpText('after', "\nExample:\n  convbill forget 'incoming/2026-11-*/*.csv' && convbill build")
+    .action(async (path: string, flags: { db?: string; config?: string }) => {
+      const options = { ...resolveBuildOptions({ db: flags.db, config: flags.config }), commandLine: commandLine(argvOf) };
+      io.out(`${formatForget(await forgetInputs(options, path))}\n`);
     });
 
   cli

@@ -142,6 +142,9 @@ async function readJsonArray(warehouse: Warehouse, file: string, source: SourceS
   return recordsIntoRaw(warehouse, lines, loadId, 0);
 }
 
+/** DuckDB evaluates both sides of an `and`: the cast must not see invalid JSON. */
+const IS_OBJECT = `coalesce(json_type(try_cast(line as json)) = 'OBJECT', false)`;
+
 /** Lines holding a JSON object become rows of their top-level keys; the others are malformed. */
 async function recordsIntoRaw(warehouse: Warehouse, lines: string, loadId: number, rejected: number): Promise<RawContent> {
   await warehouse.run(
@@ -149,9 +152,9 @@ async function recordsIntoRaw(warehouse: Warehouse, lines: string, loadId: numbe
      select ${loadId}, source_row, source_row, line,
             case when json_valid(line) then 'the line is JSON but not an object' else 'the line is not valid JSON' end
      from ${lines}
-     where not coalesce(json_valid(line) and json_type(line::json) = 'OBJECT', false)`,
+     where not ${IS_OBJECT}`,
   );
-  await warehouse.run(`delete from ${lines} where not coalesce(json_valid(line) and json_type(line::json) = 'OBJECT', false)`);
+  await warehouse.run(`delete from ${lines} where not ${IS_OBJECT}`);
   const keys = await warehouse.rows<{ key: string }>(
     `select key from (select unnest(json_keys(line::json)) as key, source_row from ${lines})
      group by key order by min(source_row), key`,

@@ -10,6 +10,7 @@ export interface FileCounts {
   rowsRead: number;
   rowsAccepted: number;
   rowsRejected: number;
+  rowsFiltered: number;
 }
 
 export interface BuildSummary {
@@ -28,8 +29,8 @@ export async function readSummary(warehouse: Warehouse): Promise<BuildSummary> {
   try {
     const files = await db
       .selectFrom('rpt_source_files')
-      .select(['source_file', 'rows_read', 'rows_accepted', 'rows_rejected'])
-      .where('superseded_by', 'is', null)
+      .select(['source_file', 'rows_read', 'rows_accepted', 'rows_rejected', 'rows_filtered'])
+      .where('counted', '=', true)
       .orderBy('source_file')
       .$narrowType<{ source_file: NotNull }>()
       .execute();
@@ -90,6 +91,7 @@ export async function readSummary(warehouse: Warehouse): Promise<BuildSummary> {
         rowsRead: row.rows_read ?? 0,
         rowsAccepted: row.rows_accepted ?? 0,
         rowsRejected: row.rows_rejected ?? 0,
+        rowsFiltered: row.rows_filtered ?? 0,
       })),
       rejectsByReason: rejects.map((row) => ({ reason: row.reason, rows: row.n })),
       cyclesByOrg: cycles.map((row) => ({ orgId: row.org_id, cycles: row.n, firstCycle: row.first_cycle, lastCycle: row.last_cycle })),
@@ -119,7 +121,7 @@ export function formatSummary(result: {
   parquetDir: string;
   asOf: string;
   summary: BuildSummary;
-  ingest: { files: { file: string; status: string; rows: number }[]; skipped: string[] };
+  ingest: { files: { file: string; status: string; rows: number }[]; skipped: string[]; warnings?: string[]; dropped?: string[] };
 }): string {
   const { summary } = result;
   const show = (path: string) => (path.startsWith(process.cwd()) ? relative(process.cwd(), path) : path);
@@ -130,10 +132,15 @@ export function formatSummary(result: {
     `convbill build — as of ${result.asOf}`,
     `Input: ${loaded} file(s) loaded now, ${already} already loaded (content unchanged)` +
       (result.ingest.skipped.length ? `, ${result.ingest.skipped.length} skipped (not .csv/.json/.ndjson/.jsonl/.parquet)` : '') + '.',
-    `Rows: ${total((f) => f.rowsRead)} read = ${total((f) => f.rowsAccepted)} accepted + ${total((f) => f.rowsRejected)} rejected, over ${summary.files.length} file(s):`,
+    ...(result.ingest.warnings ?? []).map((warning) => `Warning: ${warning}`),
+    ...((result.ingest.dropped ?? []).length
+      ? [`No longer counted (under no configured source, or forgotten): ${(result.ingest.dropped ?? []).map(show).join(', ')}.`]
+      : []),
+    `Rows: ${total((f) => f.rowsRead)} read = ${total((f) => f.rowsAccepted)} accepted + ${total((f) => f.rowsRejected)} rejected` +
+      `${total((f) => f.rowsFiltered) ? ` + ${total((f) => f.rowsFiltered)} filtered` : ''}, over ${summary.files.length} file(s):`,
     ...table(
-      ['file', 'read', 'accepted', 'rejected'],
-      summary.files.map((file) => [show(file.sourceFile), file.rowsRead, file.rowsAccepted, file.rowsRejected]),
+      ['file', 'read', 'accepted', 'rejected', 'filtered'],
+      summary.files.map((file) => [show(file.sourceFile), file.rowsRead, file.rowsAccepted, file.rowsRejected, file.rowsFiltered]),
     ),
   ];
   if (summary.rejectsByReason.length) {

@@ -310,6 +310,24 @@ describe('parse_instant: the grammar, value by value', () => {
       expect([value, timezone, got]).toEqual([value, timezone, expected === null ? null : String(expected)]);
     }
   });
+
+  it('parse_instant_or_date finds midnight as local_midnight does, where it repeats or is skipped too, and can stand in a join condition', async () => {
+    const days = ['2023-11-05', '2023-03-12', '2018-11-04', '2019-02-16', '2024-03-31', '2024-10-27', '2024-03-10', '2024-11-03', '2024-01-01'];
+    const zones = [...ZONES, 'America/Havana', 'America/Sao_Paulo', 'Asia/Beirut'];
+    const pairs = days.flatMap((day) => zones.map((zone) => `(${sqlString(day)}, ${sqlString(zone)})`));
+    const differing = await warehouse.rows(
+      `select day, tz from (values ${pairs.join(', ')}) as t(day, tz)
+       where parse_instant_or_date(day, tz) is distinct from local_midnight(day::date, tz)`,
+    );
+    expect(differing).toEqual([]);
+    // invoices match periods to cycles in a left join on it
+    const joined = await warehouse.value<bigint>(
+      `select count(b.cycle_start) from (values ('2024-01-01'), ('2024-01-02T00:00:00Z')) as a(text)
+       left join (values (timestamptz '2024-01-01 00:00:00+00'), (timestamptz '2024-01-02 00:00:00+00')) as b(cycle_start)
+           on b.cycle_start = parse_instant_or_date(a.text, 'UTC')`,
+    );
+    expect(joined).toBe(2n);
+  });
 });
 
 // ---------------------------------------------------------------- the pipeline
