@@ -15,7 +15,7 @@
  * JavaScript only peeks at a file's first line (the CSV header, whether a
  * JSON file is an array) and never at its rows.
  */
-import { constants, copyFileSync, createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { constants, copyFileSync, createReadStream, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
@@ -47,19 +47,36 @@ export async function readIntoRaw(
   sizeBytes: number,
 ): Promise<RawContent> {
   const table = rawTableOf(loadId);
+  // DuckDB's readers expand a path as a pattern, with no escape: a file whose
+  // name holds a pattern character is read through a link with a plain name
+  const link = GLOB_CHARACTERS.test(file) ? plainLink(file) : undefined;
   try {
     if (sizeBytes === 0) {
       await warehouse.run(`create table ${table} (source_row bigint)`);
       return { rowsRead: 0, rowsMalformed: 0, columns: [], rawTable: table };
     }
-    if (format === 'parquet') return await readParquet(warehouse, file, loadId, rawStore);
+    const readable = link?.path ?? file;
+    if (format === 'parquet') return await readParquet(warehouse, readable, loadId, rawStore);
     const first = await firstLine(file, source);
-    if (format === 'json' && first.trimStart().startsWith('[')) return await readJsonArray(warehouse, file, source, loadId);
-    return format === 'csv' ? await readCsv(warehouse, file, source, loadId, first) : await readJsonLines(warehouse, file, source, loadId);
+    if (format === 'json' && first.trimStart().startsWith('[')) return await readJsonArray(warehouse, readable, source, loadId);
+    return format === 'csv' ? await readCsv(warehouse, readable, source, loadId, first) : await readJsonLines(warehouse, readable, source, loadId);
   } catch (error) {
     if (error instanceof RunError) throw error;
     throw new RunError(`Cannot read ${file}: ${readerMessage(error)}.`, { cause: error });
+  } finally {
+    if (link) rmSync(link.dir, { recursive: true, force: true });
   }
+}
+
+const GLOB_CHARACTERS = /[*?[\]{}]/;
+
+/** A symbolic link to `file` in a fresh folder, named by its extension only. */
+function plainLink(file: string): { dir: string; path: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'convbill-input-'));
+  const extension = /(\.[a-z]+(\.gz)?)$/i.exec(basename(file))?.[1] ?? '';
+  const path = join(dir, `input${extension}`);
+  symlinkSync(file, path);
+  return { dir, path };
 }
 
 async function readParquet(warehouse: Warehouse, file: string, loadId: number, rawStore: string | undefined): Promise<RawContent> {

@@ -213,3 +213,25 @@ describe('sources: a failed gate leaves evidence', () => {
     ]);
   });
 });
+
+describe('sources: a file named on the command line is the file that is billed', () => {
+  it('reads paths holding [, ], *, ?, spaces and quotes literally, never their neighbours; a pattern only when no such file exists', async () => {
+    const dir = tempDir();
+    const names = ['data[1].csv', 'star*.csv', 'q?.csv', "it's a file.csv", 'say "hi".csv'];
+    for (const [index, name] of names.entries()) writeCsv(dir, name, [talk(`i${index}`, `c${index}`, '2026-03-02T10:00:00Z')]);
+    // the neighbours a pattern would match
+    for (const name of ['data1.csv', 'starry.csv', 'qx.csv']) writeCsv(dir, name, [talk('neighbour', `n-${name}`, '2026-03-02T10:00:00Z')]);
+    config(dir, {});
+    const run = convbill(dir, ['build', ...names.flatMap((name) => ['--input', name]), '--quiet']);
+    expect(run).toMatchObject({ status: 0, stderr: '' });
+    expect(await rows(published(dir), `select customer_account_id from fct_billable_conversations order by all`)).toEqual(
+      names.map((_, index) => ({ customer_account_id: `c${index}` })),
+    );
+    // a path that exists nowhere is a pattern
+    const other = tempDir();
+    for (const name of ['day-1.csv', 'day-2.csv']) writeCsv(other, name, [talk(name, name, '2026-03-02T10:00:00Z')]);
+    config(other, {});
+    expect(convbill(other, ['build', '--input', 'day-?.csv', '--quiet']).status).toBe(0);
+    expect(await rows(published(other), `select count(*)::integer as n from fct_billable_conversations`)).toEqual([{ n: 2 }]);
+  });
+});
