@@ -181,18 +181,22 @@ describe('ingest: values', () => {
     ]);
   });
 
-  it('reads ISO times without seconds, with or without an offset', async () => {
+  it('ISO times without seconds are invalid_timestamp: the grammar wants two-digit seconds (issue 19)', async () => {
     const dir = tempDir();
     const input = writeCsv(dir, 'in.csv', [
       { ...base, interaction_id: 'a', started_at: '2024-01-10T10:20Z', ended_at: '' },
       { ...base, interaction_id: 'b', customer_account_id: 'c2', started_at: '2024-01-10T10:20+01:00', ended_at: '' },
       { ...base, interaction_id: 'c', customer_account_id: 'c3', started_at: '2024-01-10 10:20', ended_at: '' },
+      { ...base, interaction_id: 'd', customer_account_id: 'c4', started_at: '2024-01-10 10:20:00', ended_at: '' },
     ]);
     const facts = await buildFacts({ dir, inputs: [input], asOf: '2024-01-31T00:00:00Z' });
     expect(await facts.rows(`select customer_account_id, first_activity_at from fct_billable_conversations order by 1`)).toEqual([
-      { customer_account_id: 'Cust-1', first_activity_at: '2024-01-10T10:20:00Z' },
-      { customer_account_id: 'c2', first_activity_at: '2024-01-10T09:20:00Z' },
-      { customer_account_id: 'c3', first_activity_at: '2024-01-10T10:20:00Z' },
+      { customer_account_id: 'c4', first_activity_at: '2024-01-10T10:20:00Z' },
+    ]);
+    expect(await facts.rows(`select source_row, reason from rejected_interactions order by 1`)).toEqual([
+      { source_row: 1, reason: 'invalid_timestamp' },
+      { source_row: 2, reason: 'invalid_timestamp' },
+      { source_row: 3, reason: 'invalid_timestamp' },
     ]);
   });
 
