@@ -58,7 +58,7 @@ export async function openWorking(options: Pick<BuildOptions, 'db' | 'threads' |
 export async function checkConfiguration(options: Pick<BuildOptions, 'sources' | 'inputDefaults'>): Promise<void> {
   const scratch = await Warehouse.open(':memory:');
   try {
-    const defaults = options.inputDefaults ? [{ ...options.inputDefaults, path: '', key: options.inputDefaults.key ?? 'source defaults' }] : [];
+    const defaults = options.inputDefaults ? [{ ...options.inputDefaults, path: '', key: options.inputDefaults.key ?? '' }] : [];
     await checkSources(scratch, [...options.sources, ...defaults]);
   } finally {
     scratch.close();

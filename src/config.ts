@@ -302,7 +302,8 @@ export function resolveBuildOptions(flags: BuildFlags): BuildOptions {
     timezone: file.source_timezone ?? 'UTC',
     columns: file.columns ?? {},
     epochUnit: file.epoch_unit,
-    key: 'source defaults',
+    // the config's top-level keys: source_timezone, columns, epoch_unit
+    key: '',
   };
   const sources: SourceSpec[] = (file.sources ?? []).map((entry, index) => {
     const spec: SourceEntry = typeof entry === 'string' ? { path: entry } : entry;

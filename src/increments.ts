@@ -66,7 +66,7 @@ export async function planBuild(
     `select
          count(*) filter (where cfg_loads.load_id is null) as gone,
          count(*) filter (where cfg_loads.stage_fingerprint <> built.stage_fingerprint) as resettled,
-         string_agg(distinct cfg_loads.source_key, ', ' order by cfg_loads.source_key)
+         string_agg(distinct coalesce(nullif(cfg_loads.source_key, ''), 'the top-level source settings'), ', ')
              filter (where cfg_loads.stage_fingerprint <> built.stage_fingerprint) as sources
      from convbill_built_loads as built
      left join cfg_loads on built.load_id = cfg_loads.load_id`,

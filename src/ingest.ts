@@ -58,7 +58,7 @@ const defaultsOf = (given: IngestSources): SourceSpec => ({
   timezone: 'UTC',
   columns: {},
   ...given.inputDefaults,
-  key: given.inputDefaults?.key ?? '--input',
+  key: given.inputDefaults?.key ?? '',
   path: '',
 });
 
@@ -189,8 +189,9 @@ async function matchSources(warehouse: Warehouse, sources: SourceSpec[]): Promis
   if (sources.length === 0) return new Map();
   const patterns = sources.map((source, index) => {
     const path = resolve(source.path);
-    const kind = existsSync(path) ? (statSync(path).isDirectory() ? 'dir' : 'file') : /[*?[]/.test(source.path) ? 'glob' : 'file';
-    return { index, kind, path: kind === 'dir' ? path.replace(/\/$/, '') : path };
+    // a path gone from disk (a folder archived whole) still names what it named: the file, or what was below it
+    const kind = existsSync(path) ? (statSync(path).isDirectory() ? 'dir' : 'file') : /[*?[]/.test(source.path) ? 'glob' : 'gone';
+    return { index, kind, path };
   });
   const rows = await warehouse.rows<{ source_file: string; source_index: number }>(
     `with patterns as (select unnest($patterns::struct(index integer, kind varchar, path varchar)[], recursive := true))
@@ -198,7 +199,8 @@ async function matchSources(warehouse: Warehouse, sources: SourceSpec[]): Promis
      from raw_paths
      inner join patterns
          on (patterns.kind = 'file' and raw_paths.source_file = patterns.path)
-         or (patterns.kind = 'dir' and starts_with(raw_paths.source_file, patterns.path || '/'))
+         or (patterns.kind in ('dir', 'gone') and starts_with(raw_paths.source_file, rtrim(patterns.path, '/') || '/'))
+         or (patterns.kind = 'gone' and raw_paths.source_file = patterns.path)
          or (patterns.kind = 'glob' and raw_paths.source_file glob patterns.path)
      group by raw_paths.source_file`,
     { patterns: JSON.stringify(patterns) },

@@ -43,7 +43,7 @@ export interface SourceSpec {
   quote?: string;
   /** the longest line in bytes a reader accepts; default DuckDB's 2,000,000 */
   maxLineSize?: number;
-  /** where the settings come from, for messages: "sources[1]", "--input" */
+  /** the config key the settings come from, for messages: "sources[1]"; "" for the top-level defaults */
   key?: string;
 }
 
@@ -79,6 +79,9 @@ export function hiveValues(file: string): Record<string, string> {
 }
 
 /** What shapes a file's raw rows: the same bytes read the same way are one load. */
+/** A setting's config key: under its source, or at the top level for the defaults. */
+export const settingKey = (source: SourceSpec, setting: string): string => (source.key ? `${source.key}.${setting}` : setting);
+
 export function readFingerprint(file: string, source: SourceSpec): string {
   const format = formatOf(file);
   return sha({
@@ -113,7 +116,9 @@ export async function checkSources(warehouse: Warehouse, sources: SourceSpec[]):
   const zones = new Set((await warehouse.rows<{ name: string }>(`select name from pg_timezone_names()`)).map((row) => row.name));
   for (const [index, source] of sources.entries()) {
     const key = source.key ?? `sources[${index}]`;
-    if (!zones.has(source.timezone)) throw new ConfigError(`Config key "${key}.timezone": unknown IANA timezone "${source.timezone}".`);
+    if (!zones.has(source.timezone)) {
+      throw new ConfigError(`Config key "${key ? `${key}.timezone` : 'source_timezone'}": unknown IANA timezone "${source.timezone}".`);
+    }
     if (source.filter === undefined) continue;
     // the parser alone, no binding: the source's columns are not known yet
     const parsed = await warehouse.value<string>(`select json_serialize_sql(${sqlString(`select 1 where (${source.filter})`)})`);

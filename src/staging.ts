@@ -12,7 +12,7 @@
 import { CANONICAL_COLUMNS, TIMESTAMP_COLUMNS, type CanonicalColumn } from './columns.js';
 import { ConfigError, engineMessage } from './errors.js';
 import { RELATION, rawRelationOf, withRelation } from './raw-layer.js';
-import { type SourceSpec, hiveValues, stageFingerprint } from './sources.js';
+import { type SourceSpec, hiveValues, settingKey, stageFingerprint } from './sources.js';
 import { type Warehouse, sqlIdentifier, sqlString } from './warehouse.js';
 
 export interface CurrentLoad {
@@ -42,7 +42,7 @@ export async function stageSettings(warehouse: Warehouse, rawStore: string | und
     // a stored copy gone missing is loud at every build, not only at the next full one
     rawRelationOf(load, rawStore);
     const fingerprint = stageFingerprint(load.source);
-    const key = load.source.key ?? '--input';
+    const key = load.source.key ?? '';
     const stored = known.get(load.load_id);
     if (stored && stored.stage_fingerprint === fingerprint && stored.source_key === key) {
       keep.push(load.load_id);
@@ -69,7 +69,6 @@ export async function stageSettings(warehouse: Warehouse, rawStore: string | und
 
 async function projectionFor(warehouse: Warehouse, rawStore: string | undefined, load: CurrentLoad): Promise<string> {
   const { source } = load;
-  const key = source.key ?? '--input';
   const hive = Object.entries(hiveValues(load.source_file)).filter(
     ([name]) => !load.source_columns.some((column) => column.toLowerCase() === name.toLowerCase()),
   );
@@ -101,10 +100,10 @@ async function projectionFor(warehouse: Warehouse, rawStore: string | undefined,
   }
   if (!empty) {
     for (const column of ['integration_id', 'customer_account_id'] as const) {
-      if (!expressions.has(column)) throw missingColumn(load, `${column} (name the file's column with ${key}.columns.${column})`, available);
+      if (!expressions.has(column)) throw missingColumn(load, `${column} (name the file's column with ${settingKey(source, `columns.${column}`)})`, available);
     }
     if (!expressions.has('started_at') && !expressions.has('occurred_at')) {
-      throw missingColumn(load, `started_at or occurred_at (name the file's column with ${key}.columns.started_at)`, available);
+      throw missingColumn(load, `started_at or occurred_at (name the file's column with ${settingKey(source, 'columns.started_at')})`, available);
     }
   }
   const relation = hive.length === 0
@@ -160,10 +159,9 @@ async function checkBinds(warehouse: Warehouse, load: CurrentLoad, projection: s
   try {
     await warehouse.rows(sql);
   } catch (error) {
-    const key = load.source.key ?? '--input';
     if (load.source.filter === undefined) throw new ConfigError(`File ${load.source_file} cannot be staged: ${engineMessage(error)}.`, { cause: error });
     throw new ConfigError(
-      `Config key "${key}.filter" does not apply to file ${load.source_file}: ${engineMessage(error)}; its columns are: ${load.source_columns.join(', ')}.`,
+      `Config key "${settingKey(load.source, 'filter')}" does not apply to file ${load.source_file}: ${engineMessage(error)}; its columns are: ${load.source_columns.join(', ')}.`,
       { cause: error },
     );
   }

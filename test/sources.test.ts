@@ -235,3 +235,36 @@ describe('sources: a file named on the command line is the file that is billed',
     expect(await rows(published(other), `select count(*)::integer as n from fct_billable_conversations`)).toEqual([{ n: 2 }]);
   });
 });
+
+describe('sources: files and versions', () => {
+  it('a path put back to an earlier content counts that content again; a superseded content counts at another path; the same bytes twice count once', async () => {
+    const dir = tempDir();
+    const a = [talk('i1', 'c1', '2026-03-01T10:00:00Z'), talk('i2', 'c2', '2026-03-02T10:00:00Z')];
+    const b = [talk('i1', 'c1', '2026-03-01T10:00:00Z')];
+    const accounts = async () => (await rows(published(dir), `select customer_account_id from fct_billable_conversations order by all`)).map((row) => row.customer_account_id);
+    config(dir, { sources: ['logs/'] });
+    mkdirSync(join(dir, 'logs'));
+    writeCsv(dir, 'logs/day.csv', a);
+    expect(convbill(dir, ['build', '--quiet']).status).toBe(0);
+    expect(await accounts()).toEqual(['c1', 'c2']);
+    writeCsv(dir, 'logs/day.csv', b);
+    expect(convbill(dir, ['build', '--quiet']).status).toBe(0);
+    expect(await accounts()).toEqual(['c1']);
+    // A -> B -> A
+    writeCsv(dir, 'logs/day.csv', a);
+    expect(convbill(dir, ['build', '--quiet']).status).toBe(0);
+    expect(await accounts()).toEqual(['c1', 'c2']);
+    const events = async () => rows(join(dir, 'out', 'convbill.duckdb'), `select run_id, event, load_id from convbill_run_files where run_id = (select max(run_id) from convbill_run_files) order by all`);
+    expect(await events()).toEqual([
+      { run_id: 3, event: 'repointed', load_id: 1 },
+      { run_id: 3, event: 'superseded', load_id: 2 },
+    ]);
+    // B again, and A's bytes under another path: A counts there, once
+    writeCsv(dir, 'logs/day.csv', b);
+    writeCsv(dir, 'logs/copy-of-day.csv', a);
+    writeCsv(dir, 'logs/copy-of-copy.csv', a);
+    expect(convbill(dir, ['build', '--quiet']).status).toBe(0);
+    expect(await accounts()).toEqual(['c1', 'c2']);
+    expect(await rows(published(dir), `select sum(interaction_count)::integer as n from fct_billable_conversations`)).toEqual([{ n: 2 }]);
+  });
+});
