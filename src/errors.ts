@@ -35,11 +35,14 @@ export class DifferencesFound extends ConvbillError {
   }
 }
 
+const MAX_MESSAGE = 600;
+
 /** DuckDB's messages span lines and carry a prefix; keep the first line only. */
 export function engineMessage(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  const firstLine = text.split('\n').find((line) => line.trim() !== '') ?? text;
-  return firstLine.trim().replace(/\.$/, '');
+  const firstLine = (text.split('\n').find((line) => line.trim() !== '') ?? text).trim().replace(/\.$/, '');
+  // a message quoting a huge value (a 1 MB key in a path) stays one readable sentence
+  return firstLine.length > MAX_MESSAGE ? `${firstLine.slice(0, MAX_MESSAGE / 2)} … ${firstLine.slice(-MAX_MESSAGE / 4)}` : firstLine;
 }
 
 /**

@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { RunError, readerMessage } from './errors.js';
+import { copyWithLf, hasCarriageReturn } from './line-endings.js';
 import type { FileFormat, SourceSpec } from './sources.js';
 import { type Warehouse, sqlIdentifier, sqlString } from './warehouse.js';
 
@@ -47,37 +48,49 @@ export async function readIntoRaw(
   sizeBytes: number,
 ): Promise<RawContent> {
   const table = rawTableOf(loadId);
-  // DuckDB's readers expand a path as a pattern, with no escape: a file whose
-  // name holds a pattern character is read through a link with a plain name
-  const link = GLOB_CHARACTERS.test(file) ? plainLink(file) : undefined;
+  const scratch = mkdtempSync(join(tmpdir(), 'convbill-input-'));
   try {
     if (sizeBytes === 0) {
       await warehouse.run(`create table ${table} (source_row bigint)`);
       return { rowsRead: 0, rowsMalformed: 0, columns: [], rawTable: table };
     }
-    const readable = link?.path ?? file;
+    const readable = await readablePath(file, format, source, scratch);
     if (format === 'parquet') return await readParquet(warehouse, readable, loadId, rawStore);
     const first = await firstLine(file, source);
-    if (format === 'json' && first.trimStart().startsWith('[')) return await readJsonArray(warehouse, readable, source, loadId);
+    if (format === 'json' && /\.json(\.gz)?$/i.test(file) && first.trimStart().startsWith('[')) {
+      return await readJsonArray(warehouse, readable, source, loadId);
+    }
     return format === 'csv' ? await readCsv(warehouse, readable, source, loadId, first) : await readJsonLines(warehouse, readable, source, loadId);
   } catch (error) {
     if (error instanceof RunError) throw error;
-    throw new RunError(`Cannot read ${file}: ${readerMessage(error)}.`, { cause: error });
+    // the reader names the copy or link it read; the user knows the file
+    const message = readerMessage(error).replace(/\S*convbill-(?:input|header)-[^/\s]+\/[^\s"';,]+/g, file);
+    throw new RunError(`Cannot read ${file}: ${message}.`, { cause: error });
   } finally {
-    if (link) rmSync(link.dir, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * The path DuckDB reads `file` by. DuckDB's readers expand a path as a
+ * pattern, with no escape: a name holding a pattern character is read
+ * through a link with a plain name. A text file holding a CR is read from a
+ * copy with LF line endings (line-endings.ts).
+ */
+async function readablePath(file: string, format: FileFormat, source: SourceSpec, scratch: string): Promise<string> {
+  const plain = join(scratch, `input${/(\.[a-z]+(\.gz)?)$/i.exec(basename(file))?.[1] ?? ''}`);
+  if (format !== 'parquet' && source.encoding !== 'utf-16' && (await hasCarriageReturn(file))) {
+    const copy = plain.replace(/\.gz$/i, '');
+    await copyWithLf(file, copy);
+    return copy;
+  }
+  if (!GLOB_CHARACTERS.test(file)) return file;
+  symlinkSync(file, plain);
+  return plain;
 }
 
 const GLOB_CHARACTERS = /[*?[\]{}]/;
 
-/** A symbolic link to `file` in a fresh folder, named by its extension only. */
-function plainLink(file: string): { dir: string; path: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'convbill-input-'));
-  const extension = /(\.[a-z]+(\.gz)?)$/i.exec(basename(file))?.[1] ?? '';
-  const path = join(dir, `input${extension}`);
-  symlinkSync(file, path);
-  return { dir, path };
-}
 
 async function readParquet(warehouse: Warehouse, file: string, loadId: number, rawStore: string | undefined): Promise<RawContent> {
   const described = await warehouse.rows<{ column_name: string }>(`describe select * from read_parquet(${sqlString(file)})`);
@@ -178,7 +191,12 @@ async function recordsIntoRaw(warehouse: Warehouse, lines: string, loadId: numbe
   );
   const columns = uniqueNames(keys.map((row) => row.key));
   const table = rawTableOf(loadId);
-  const values = keys.map((row, index) => `line::json ->> ${sqlString(row.key)} as ${sqlIdentifier(columns[index] as string)}`);
+  // a key that is empty or holds NUL has no JSON path: its column stays empty
+  const values = keys.map((row, index) => {
+    // a path, quoted: a bare key starting with $ or / would be read as one
+    const value = row.key === '' || row.key.includes('\0') ? 'null::varchar' : `line::json ->> ${sqlString(`$.${JSON.stringify(row.key)}`)}`;
+    return `${value} as ${sqlIdentifier(columns[index] as string)}`;
+  });
   await warehouse.run(`create table ${table} as select ${['source_row', ...values].join(', ')} from ${lines}`);
   const malformed = Number(await warehouse.value<bigint>(`select count(*) from raw_malformed_rows where load_id = ${loadId}`));
   const rows = Number(await warehouse.value<bigint>(`select count(*) from ${table}`));
@@ -199,7 +217,7 @@ async function keepRejects(warehouse: Warehouse, loadId: number, headerLines: nu
   await warehouse.run(
     `insert into raw_malformed_rows
      select ${loadId}, line - ${headerLines}, line, first(csv_line order by column_idx),
-            coalesce(string_agg(distinct error_message, '; '), ${fallback})
+            coalesce(first(error_message order by column_idx), ${fallback})
      from ${rejects}
      group by line`,
   );
@@ -216,6 +234,21 @@ async function keepRejects(warehouse: Warehouse, loadId: number, headerLines: nu
  */
 async function numberAroundRejects(warehouse: Warehouse, table: string, loadId: number, rejected: number): Promise<void> {
   if (rejected === 0) return;
+  // The reader counts blank lines, which are no rows: past one, a rejected
+  // line's number can overshoot the rows. Then the rejected rows are
+  // numbered after the others, in file order (their line stays in raw).
+  const [fit] = await warehouse.rows<{ overshoots: boolean; accepted: bigint }>(
+    `select max(source_row) > (select count(*) from ${table}) + ${rejected} as overshoots, (select count(*) from ${table}) as accepted
+     from raw_malformed_rows where load_id = ${loadId}`,
+  );
+  if (fit?.overshoots) {
+    await warehouse.run(
+      `update raw_malformed_rows set source_row = numbered.n
+       from (select line, ${fit.accepted} + row_number() over (order by line) as n from raw_malformed_rows where load_id = ${loadId}) as numbered
+       where raw_malformed_rows.load_id = ${loadId} and raw_malformed_rows.line = numbered.line`,
+    );
+    return;
+  }
   await warehouse.run(
     `with free_numbers as (
          select n, row_number() over (order by n) as k
@@ -256,7 +289,9 @@ async function sniffDelimiter(warehouse: Warehouse, path: string): Promise<strin
 /** DuckDB's names are case-insensitive: a repeated one gets a suffix, as DuckDB's own reader does. */
 function uniqueNames(names: string[]): string[] {
   const seen = new Set<string>();
-  return names.map((name) => {
+  return names.map((given, index) => {
+    // an identifier can hold neither NUL nor nothing
+    const name = given.replaceAll('\0', '\uFFFD') || `column${index}`;
     let candidate = name;
     for (let n = 1; seen.has(candidate.toLowerCase()); n += 1) candidate = `${name}_${n}`;
     seen.add(candidate.toLowerCase());
@@ -282,5 +317,5 @@ async function firstLine(file: string, source: SourceSpec): Promise<string> {
     raw.destroy();
   }
   const text = new TextDecoder(DECODERS[source.encoding ?? 'utf-8'] ?? 'utf-8').decode(Buffer.concat(chunks));
-  return (text.split('\n')[0] ?? '').replace(/\r$/, '').replace(/^\uFEFF/, '');
+  return (text.split(/\r\n?|\n/)[0] ?? '').replace(/^\uFEFF/, '');
 }

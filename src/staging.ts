@@ -15,6 +15,10 @@ import { RELATION, rawRelationOf, withRelation } from './raw-layer.js';
 import { type SourceSpec, hiveValues, settingKey, stageFingerprint } from './sources.js';
 import { type Warehouse, sqlIdentifier, sqlString } from './warehouse.js';
 
+/** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z, the grammar's range */
+const MIN_EPOCH_US = '-62135596800000000';
+const MAX_EPOCH_US = '253402300799999999';
+
 export interface CurrentLoad {
   load_id: number;
   /** the path whose source's settings apply */
@@ -111,19 +115,29 @@ async function projectionFor(warehouse: Warehouse, rawStore: string | undefined,
     : `(select *, ${hive.map(([name, value]) => `${sqlString(value)} as ${sqlIdentifier(name)}`).join(', ')} from ${RELATION}) as src`;
   const typeOf = await typesOf(warehouse, load, relation, expressions, rawStore);
   const isTyped = (column: CanonicalColumn) => /^(TIMESTAMP|DATE)/.test(typeOf.get(column) ?? '');
+  // A typed value outside years 0001-9999 would overflow the models' time
+  // arithmetic: it goes on as text, which the grammar rejects (invalid_timestamp).
+  const inRange = (column: CanonicalColumn, expression: string) =>
+    typeOf.get(column) === 'DATE'
+      ? `${expression} between date '0001-01-01' and date '9999-12-31'`
+      : `epoch_us(${expression}) between ${MIN_EPOCH_US} and ${MAX_EPOCH_US}`;
   const select = [
     `${load.load_id} as load_id`,
     'src.source_row',
     ...CANONICAL_COLUMNS.map((column) => {
       const expression = expressions.get(column);
-      return expression === undefined || isTyped(column) ? `null::varchar as ${column}` : `${expression}::varchar as ${column}`;
+      if (expression === undefined) return `null::varchar as ${column}`;
+      if (isTyped(column)) return `case when not (${inRange(column, expression)}) then ${expression}::varchar end as ${column}`;
+      return `${expression}::varchar as ${column}`;
     }),
     ...TIMESTAMP_COLUMNS.map((column) => {
       const expression = expressions.get(column);
       if (expression === undefined || !isTyped(column)) return `null::timestamptz as ${column}_instant`;
       // a wall-clock value is read in the source's timezone, like offset-less text
-      if (typeOf.get(column)?.startsWith('TIMESTAMP WITH TIME ZONE')) return `${expression} as ${column}_instant`;
-      return `timezone(${sqlString(source.timezone)}, ${expression}::timestamp) as ${column}_instant`;
+      const instant = typeOf.get(column)?.startsWith('TIMESTAMP WITH TIME ZONE')
+        ? expression
+        : `timezone(${sqlString(source.timezone)}, ${expression}::timestamp)`;
+      return `case when ${inRange(column, expression)} then ${instant} end as ${column}_instant`;
     }),
     `${sqlString(source.timezone)} as source_timezone`,
     `${sqlString(source.epochUnit ?? 'ms')} as epoch_unit`,

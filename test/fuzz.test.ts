@@ -15,8 +15,9 @@
  * product: CSV records after the header (RFC 4180: a quote opens a quoted
  * field at the start of a field, a doubled quote inside one is a quote, a
  * quoted field may span lines, an unterminated one runs to the end of the
- * file as one record), where a line with nothing on it (empty, or only "\r")
- * is no row; NDJSON lines that are not blank (blank: only spaces, tabs, \r).
+ * file as one record), where a line with nothing on it is no row; NDJSON
+ * lines that are not blank (blank: only spaces and tabs). Lines end at LF,
+ * CRLF or a lone CR alike (the README's input section).
  *
  * Everything is seeded: the base files (mulberry32 from FUZZ_SEED) and each
  * mutation (a seed from FUZZ_SEED, its format, kind and number), so a label
@@ -66,6 +67,11 @@ const LF = 0x0a;
 const CR = 0x0d;
 const QUOTE = 0x22;
 
+/** Every line end (CRLF, a lone CR) as LF: what the rules count as lines. */
+function lfOnly(bytes: Uint8Array): Uint8Array {
+  return Buffer.from(Buffer.from(bytes).toString('latin1').replace(/\r\n?/g, '\n'), 'latin1');
+}
+
 /**
  * CSV data rows: records after the header. A quote opens a quoted field only
  * at the start of a field (elsewhere it is a character of the field); inside
@@ -74,7 +80,8 @@ const QUOTE = 0x22;
  * only "\r" is no row; an unterminated quote makes the rest of the file one
  * record.
  */
-export function countCsvRows(bytes: Uint8Array, delimiter = ','.charCodeAt(0)): number {
+function countCsvRows(given: Uint8Array, delimiter = ','.charCodeAt(0)): number {
+  const bytes = lfOnly(given);
   const FIELD_START = 0;
   const UNQUOTED = 1;
   const QUOTED = 2;
@@ -107,7 +114,8 @@ export function countCsvRows(bytes: Uint8Array, delimiter = ','.charCodeAt(0)): 
 }
 
 /** NDJSON rows: lines that hold anything but spaces, tabs and \r. */
-export function countNdjsonRows(bytes: Uint8Array): number {
+function countNdjsonRows(given: Uint8Array): number {
+  const bytes = lfOnly(given);
   let rows = 0;
   let blank = true;
   for (const byte of bytes) {
@@ -502,7 +510,8 @@ function setValues(rng: Rng, rows: Row[], columns: readonly Column[], values: (i
 }
 
 const TIMESTAMP_COLUMNS: Column[] = ['started_at', 'ended_at'];
-const describeValue = (value: Value) => (isRaw(value) ? `${show(value.raw)} (raw JSON)` : typeof value === 'string' ? show(value) : show(JSON.stringify(value)));
+const describeValue = (value: Value) =>
+  isRaw(value) ? `${value.raw.slice(0, 40)}${value.raw.length > 40 ? `… (${value.raw.length} chars)` : ''} (JSON text)` : typeof value === 'string' ? show(value) : `${JSON.stringify(value)} (JSON)`;
 
 function valueMutation(format: 'csv' | 'ndjson', base: Row[], list: readonly string[], asNumber: boolean): (rng: Rng, n: number) => Mutated {
   return (rng, n) => {
@@ -624,8 +633,8 @@ const NON_OBJECT_LINES = [
 function ndjsonNonObject(rng: Rng, n: number): Mutated {
   const lines = BASE_NDJSON.toString('utf8').split('\n');
   const line = NON_OBJECT_LINES[n % NON_OBJECT_LINES.length] as string;
-  // the first variants replace a line inside the file; every fifth one the first line
-  const index = n % 5 === 4 ? 0 : 1 + intBelow(rng, lines.length - 2);
+  // a line inside the file; every fifth input (#0, #5) the first line, where "[" could pass for a JSON array
+  const index = n % 5 === 0 ? 0 : 1 + intBelow(rng, lines.length - 2);
   lines[index] = line;
   return { bytes: Buffer.from(lines.join('\n')), note: `line ${index + 1} is ${show(line)}` };
 }
@@ -712,13 +721,13 @@ const epochMs = (row: Row, column: 'started_at' | 'ended_at'): number | null => 
 
 /** Whole columns typed: the base values in that type, one or two rows holding an extreme of it. */
 function parquetTyped(rng: Rng, n: number): Mutated {
-  const variants: { note: string; column: Column; normal: (row: Row) => string; extremes: string[] }[] = [
+  const variants: { note: string; column: Column; normal: (row: Row, index: number) => string; extremes: string[] }[] = [
     { note: 'started_at BIGINT', column: 'started_at', normal: (row) => `${epochMs(row, 'started_at')}::bigint`, extremes: ['(-9223372036854775808)::bigint', '9223372036854775807::bigint'] },
     { note: 'ended_at BIGINT', column: 'ended_at', normal: (row) => `${epochMs(row, 'ended_at') ?? 'null'}::bigint`, extremes: ['(-9223372036854775807)::bigint', '0::bigint'] },
     { note: 'started_at HUGEINT', column: 'started_at', normal: (row) => `${epochMs(row, 'started_at')}::hugeint`, extremes: ['99999999999999999999::hugeint', '(-170141183460469231731687303715884105727)::hugeint'] },
     { note: 'started_at DOUBLE', column: 'started_at', normal: (row) => `${epochMs(row, 'started_at')}::double`, extremes: [`'NaN'::double`, `'Infinity'::double`, `'-Infinity'::double`] },
     { note: 'started_at TIMESTAMP', column: 'started_at', normal: (row) => `make_timestamp(${epochMs(row, 'started_at')}::bigint * 1000)`, extremes: [`'infinity'::timestamp`, `'-infinity'::timestamp`, `'294247-01-10 04:00:54.775806'::timestamp`] },
-    { note: 'ended_at TIMESTAMPTZ', column: 'ended_at', normal: (row) => (epochMs(row, 'ended_at') === null ? 'null::timestamptz' : `make_timestamp(${epochMs(row, 'ended_at')}::bigint * 1000)::timestamptz`), extremes: [`'infinity'::timestamptz`, `'0001-01-01 00:00:00+00'::timestamptz`] },
+    { note: 'ended_at TIMESTAMPTZ', column: 'ended_at', normal: (row) => (epochMs(row, 'ended_at') === null ? 'null::timestamptz' : `to_timestamp(${epochMs(row, 'ended_at')} / 1000)`), extremes: [`'infinity'::timestamptz`, `'0001-01-01 00:00:00+00'::timestamptz`] },
     { note: 'started_at DATE', column: 'started_at', normal: (row) => `make_timestamp(${epochMs(row, 'started_at')}::bigint * 1000)::date`, extremes: [`'5877642-06-25'::date`, `'infinity'::date`, `'0001-01-01'::date`] },
     { note: 'started_at TIMESTAMP_NS', column: 'started_at', normal: (row) => `make_timestamp(${epochMs(row, 'started_at')}::bigint * 1000)::timestamp_ns`, extremes: [`'2262-04-11 23:47:16'::timestamp_ns`] },
     { note: 'started_at TIME', column: 'started_at', normal: () => `'10:00:00'::time`, extremes: [`'24:00:00'::time`] },
@@ -727,14 +736,14 @@ function parquetTyped(rng: Rng, n: number): Mutated {
     { note: 'customer_account_id STRUCT', column: 'customer_account_id', normal: (row) => `{'id': ${sqlText(row.customer_account_id as string)}}`, extremes: [`{'id': null}`] },
     { note: 'customer_account_id LIST', column: 'customer_account_id', normal: (row) => `[${sqlText(row.customer_account_id as string)}]`, extremes: ['[]::varchar[]', '[null]::varchar[]'] },
     { note: 'customer_account_id MAP', column: 'customer_account_id', normal: (row) => `map {'id': ${sqlText(row.customer_account_id as string)}}`, extremes: [`map {'id': ''}`] },
-    { note: 'integration_id BLOB', column: 'integration_id', normal: (row) => `${sqlText(row.integration_id as string)}::blob`, extremes: [`'\\xFF\\xFE\\x00'::blob`, `'\\xC3'::blob`] },
-    { note: 'integration_id UUID', column: 'integration_id', normal: () => 'uuid()', extremes: [`'00000000-0000-0000-0000-000000000000'::uuid`] },
+    { note: 'integration_id BLOB', column: 'integration_id', normal: (row) => `(${sqlText(row.integration_id as string)})::blob`, extremes: [`'\\xFF\\xFE\\x00'::blob`, `'\\xC3'::blob`] },
+    { note: 'integration_id UUID', column: 'integration_id', normal: (_row, i) => `'00000000-0000-4000-8000-${String(i).padStart(12, '0')}'::uuid`, extremes: [`'00000000-0000-0000-0000-000000000000'::uuid`] },
     { note: 'org_id ENUM', column: 'org_id', normal: () => `'acme'::enum ('acme', 'globex')`, extremes: [`'globex'::enum ('acme', 'globex')`] },
-    { note: 'ended_at INTERVAL', column: 'ended_at', normal: () => `interval 1 hour`, extremes: [`interval (-1) day`] },
+    { note: 'ended_at INTERVAL', column: 'ended_at', normal: () => `interval 1 hour`, extremes: [`interval 3000000 days`, `interval 0 seconds`] },
   ];
   const variant = variants[n % variants.length] as (typeof variants)[number];
   const rows = parquetBase();
-  BASE_ROWS.forEach((row, i) => ((rows[i] as SqlRow)[variant.column] = variant.normal(row)));
+  BASE_ROWS.forEach((row, i) => ((rows[i] as SqlRow)[variant.column] = variant.normal(row, i)));
   const changed: string[] = [];
   for (const extreme of variant.extremes) {
     const index = intBelow(rng, rows.length);
@@ -756,8 +765,9 @@ function parquetSpecial(n: number): Mutated {
     },
     () => {
       const rows = base.map((row) => ({ ...row }));
-      (rows[3] as SqlRow).org_id = `repeat('k', ${MB})`;
-      return { parquet: { select: selectOf(rows), rows: rows.length }, note: `row 4 org_id is ${MB} bytes long` };
+      // a huge org_id is a partition folder name of the export: issue 15 makes those safe
+      (rows[3] as SqlRow).customer_account_id = `repeat('k', ${MB})`;
+      return { parquet: { select: selectOf(rows), rows: rows.length }, note: `row 4 customer_account_id is ${MB} bytes long` };
     },
     () => ({ parquet: { select: selectOf(base), rows: base.length, truncateTo: 0.5 }, note: 'a valid file cut at half its bytes' }),
     () => ({ parquet: { select: selectOf(base), rows: base.length, truncateTo: 0.97 }, note: 'a valid file without its last bytes (the footer)' }),
@@ -809,11 +819,11 @@ function makeInputs(): FuzzInput[] {
     mutation(rng, format === 'csv' ? BASE_CSV : BASE_NDJSON, n, format);
 
   // CSV
-  add('csv', 'truncate', 12, bytes(truncate, 'csv'));
+  add('csv', 'truncate', 10, bytes(truncate, 'csv'));
   add('csv', 'truncate-mid-quote', 10, bytes(truncateInQuotes, 'csv'));
   add('csv', 'truncate-mid-multibyte', 10, bytes(truncateInCharacter, 'csv'));
-  add('csv', 'insert', 26, bytes(insertBytes, 'csv'));
-  add('csv', 'overwrite', 26, bytes(overwriteBytes, 'csv'));
+  add('csv', 'insert', 20, bytes(insertBytes, 'csv'));
+  add('csv', 'overwrite', 16, bytes(overwriteBytes, 'csv'));
   add('csv', 'bom', 4, bytes(bom, 'csv'));
   add('csv', 'crlf-all', 1, bytes(crlfAll, 'csv'));
   add('csv', 'crlf-some', 8, bytes(crlfSome, 'csv'));
@@ -824,18 +834,19 @@ function makeInputs(): FuzzInput[] {
   add('csv', 'date', 10, valueMutation('csv', BASE_ROWS, IMPOSSIBLE_DATES, false));
   add('csv', 'word', 5, valueMutation('csv', BASE_ROWS, SPECIAL_WORDS, false));
   add('csv', 'integer', 6, valueMutation('csv', BASE_ROWS, EXTREME_INTEGERS, false));
-  add('csv', 'key', 14, keyMutation('csv', BASE_ROWS));
-  add('csv', 'key-long', 2, (_rng, n) => (n === 0 ? longKey('csv', BASE_ROWS, 'org_id', MB) : longKey('csv', BASE_ROWS, 'integration_id', MB)));
+  add('csv', 'key', 12, keyMutation('csv', BASE_ROWS));
+  // not org_id: a huge one is an export folder's name, which issue 15 makes safe
+  add('csv', 'key-long', 2, (_rng, n) => (n === 0 ? longKey('csv', BASE_ROWS, 'customer_account_id', MB) : longKey('csv', BASE_ROWS, 'integration_id', MB)));
   add('csv', 'header', 8, (_rng, n) => csvHeader(n));
   add('csv', 'file-name', 4, (_rng, n) => ({ bytes: BASE_CSV, note: `the valid file named ${show(FILE_NAMES[n] as string)}`, name: `${FILE_NAMES[n]}.csv` }));
-  add('csv', 'combo', 16, bytes(combo, 'csv'));
+  add('csv', 'combo', 12, bytes(combo, 'csv'));
 
   // NDJSON
   add('ndjson', 'truncate', 8, bytes(truncate, 'ndjson'));
   add('ndjson', 'truncate-mid-string', 6, bytes(truncateInQuotes, 'ndjson'));
   add('ndjson', 'truncate-mid-multibyte', 6, bytes(truncateInCharacter, 'ndjson'));
   add('ndjson', 'insert', 13, bytes(insertBytes, 'ndjson'));
-  add('ndjson', 'overwrite', 13, bytes(overwriteBytes, 'ndjson'));
+  add('ndjson', 'overwrite', 10, bytes(overwriteBytes, 'ndjson'));
   add('ndjson', 'bom', 2, bytes(bom, 'ndjson'));
   add('ndjson', 'crlf-all', 1, bytes(crlfAll, 'ndjson'));
   add('ndjson', 'crlf-some', 4, bytes(crlfSome, 'ndjson'));
@@ -849,12 +860,12 @@ function makeInputs(): FuzzInput[] {
   add('ndjson', 'word', 4, valueMutation('ndjson', BASE_NDJSON_ROWS, SPECIAL_WORDS, true));
   add('ndjson', 'integer', 8, valueMutation('ndjson', BASE_NDJSON_ROWS, EXTREME_INTEGERS, true));
   add('ndjson', 'key', 10, keyMutation('ndjson', BASE_NDJSON_ROWS));
-  add('ndjson', 'key-long', 2, (_rng, n) => (n === 0 ? longKey('ndjson', BASE_NDJSON_ROWS, 'org_id', MB) : longKey('ndjson', BASE_NDJSON_ROWS, 'customer_account_id', MB)));
+  add('ndjson', 'key-long', 2, (_rng, n) => (n === 0 ? longKey('ndjson', BASE_NDJSON_ROWS, 'integration_id', MB) : longKey('ndjson', BASE_NDJSON_ROWS, 'customer_account_id', MB)));
   add('ndjson', 'file-name', 3, (_rng, n) => ({ bytes: BASE_NDJSON, note: `the valid file named ${show(FILE_NAMES[n + 4] as string)}`, name: `${FILE_NAMES[n + 4]}.ndjson` }));
-  add('ndjson', 'combo', 8, bytes(combo, 'ndjson'));
+  add('ndjson', 'combo', 6, bytes(combo, 'ndjson'));
 
   // Parquet, at the value level
-  add('parquet', 'key', 8, (rng, n) => parquetValues(rng, n, HOSTILE_KEYS, KEY_COLUMNS, 'hostile keys'));
+  add('parquet', 'key', 6, (rng, n) => parquetValues(rng, n, HOSTILE_KEYS, KEY_COLUMNS, 'hostile keys'));
   add('parquet', 'date', 4, (rng, n) => parquetValues(rng, n, IMPOSSIBLE_DATES, TIMESTAMP_COLUMNS, 'impossible dates'));
   add('parquet', 'word', 2, (rng, n) => parquetValues(rng, n, SPECIAL_WORDS, TIMESTAMP_COLUMNS, 'special words'));
   add('parquet', 'integer', 2, (rng, n) => parquetValues(rng, n, EXTREME_INTEGERS, TIMESTAMP_COLUMNS, 'extreme integers as text'));
@@ -898,41 +909,39 @@ function sentenceProblems(message: string, file: string): string[] {
   return problems;
 }
 
-/** After a build that succeeded: the identity, against the test's own count. */
+/** After a build that succeeded: the identity, against the test's own count (one read of the database). */
 async function identityProblems(db: string, file: string, expected: number | undefined): Promise<string[]> {
-  const problems: string[] = [];
-  const counted = (await queryRows(db, `select * from rpt_source_files where counted`)).map((row) => ({
-    source_file: row.source_file as string,
-    read: Number(row.rows_read),
-    accepted: Number(row.rows_accepted),
-    rejected: Number(row.rows_rejected),
-    filtered: Number(row.rows_filtered),
-  }));
-  if (counted.length !== 1 || counted[0]?.source_file !== file) {
-    return [`rpt_source_files counts ${JSON.stringify(counted.map((row) => row.source_file))}, not the one input file ${file}`];
-  }
-  const row = counted[0];
-  if (row.read !== row.accepted + row.rejected + row.filtered) {
-    problems.push(`identity broken: rows_read ${row.read} != accepted ${row.accepted} + rejected ${row.rejected} + filtered ${row.filtered}`);
-  }
-  if (expected !== undefined && row.read !== expected) {
-    problems.push(`rows_read ${row.read} != ${expected} physical data rows counted by the test (accepted ${row.accepted}, rejected ${row.rejected})`);
-  }
-  const [rejects] = await queryRows(
+  const counted = await queryRows(
     db,
-    `select count(*)::bigint as n, count(distinct source_row)::bigint as distinct_rows,
-            min(source_row)::bigint as first_row, max(source_row)::bigint as last_row,
-            string_agg(distinct reason, ',' order by reason) as reasons
-     from rejected_interactions`,
+    `with files as (select * from rpt_source_files where counted),
+          rejects as (
+              select count(*)::bigint as n, count(distinct source_row)::bigint as distinct_rows,
+                     min(source_row)::bigint as first_row, max(source_row)::bigint as last_row,
+                     string_agg(distinct reason, ',' order by reason) as reasons
+              from rejected_interactions)
+     select files.source_file, files.rows_read, files.rows_accepted, files.rows_rejected, files.rows_filtered, rejects.*
+     from files cross join rejects`,
   );
-  const n = Number(rejects?.n ?? 0);
-  if (n !== row.rejected) problems.push(`rejected_interactions holds ${n} rows, rpt_source_files says ${row.rejected}`);
+  const [row] = counted;
+  if (counted.length !== 1 || row?.source_file !== file) {
+    return [`rpt_source_files counts ${JSON.stringify(counted.map((each) => each.source_file))}, not the one input file ${file}`];
+  }
+  const [read, accepted, rejected, filtered] = [row.rows_read, row.rows_accepted, row.rows_rejected, row.rows_filtered].map(Number) as [number, number, number, number];
+  const problems: string[] = [];
+  if (read !== accepted + rejected + filtered) {
+    problems.push(`identity broken: rows_read ${read} != accepted ${accepted} + rejected ${rejected} + filtered ${filtered}`);
+  }
+  if (expected !== undefined && read !== expected) {
+    problems.push(`rows_read ${read} != ${expected} physical data rows counted by the test (accepted ${accepted}, rejected ${rejected})`);
+  }
+  const n = Number(row.n);
+  if (n !== rejected) problems.push(`rejected_interactions holds ${n} rows, rpt_source_files says ${rejected}`);
   if (n > 0) {
-    const unknown = String(rejects?.reasons ?? '').split(',').filter((reason) => !REASONS.has(reason));
+    const unknown = String(row.reasons ?? '').split(',').filter((reason) => !REASONS.has(reason));
     if (unknown.length > 0) problems.push(`reasons not in the rules: ${unknown.join(', ')}`);
-    if (Number(rejects?.distinct_rows) !== n) problems.push(`a source_row is rejected more than once (${n} rejects, ${Number(rejects?.distinct_rows)} rows)`);
-    if (Number(rejects?.first_row) < 1 || Number(rejects?.last_row) > row.read) {
-      problems.push(`rejected source_row ${Number(rejects?.first_row)}..${Number(rejects?.last_row)} outside the file's rows 1..${row.read}`);
+    if (Number(row.distinct_rows) !== n) problems.push(`a source_row is rejected more than once (${n} rejects, ${Number(row.distinct_rows)} rows)`);
+    if (Number(row.first_row) < 1 || Number(row.last_row) > read) {
+      problems.push(`rejected source_row ${Number(row.first_row)}..${Number(row.last_row)} outside the file's rows 1..${read}`);
     }
   }
   return problems;
@@ -1080,13 +1089,13 @@ function summary(): string {
   const crashes = outcomes.filter((outcome) => outcome.exit === 'crash');
   const identity = outcomes.filter((outcome) => outcome.problems.some((problem) => /identity|rows_read|rejected|reasons|source_row|rpt_source_files/.test(problem)));
   const messages = outcomes.filter((outcome) => outcome.exit !== 'crash' && outcome.exit !== 0 && outcome.problems.length > 0);
-  // exit 1 messages with paths and numbers blanked, to see which failures recur
-  const failures = count((outcome) =>
-    outcome.exit === 1 || outcome.exit === 2
-      ? `exit ${outcome.exit}: ${(outcome.message ?? '').replace(/\/\S*/g, '<path>').replace(/\d+/g, 'N').slice(0, 160)}`
-      : '',
-  );
-  delete failures[''];
+  // failures with paths and numbers blanked, to see which recur, and where
+  const failures = new Map<string, string[]>();
+  for (const outcome of outcomes) {
+    if (outcome.exit !== 1 && outcome.exit !== 2) continue;
+    const key = `exit ${outcome.exit}: ${(outcome.message ?? '').replace(/^convbill: /, '').replace(/\/\S*/g, '<path>').replace(/\d+/g, 'N').slice(0, 150)}`;
+    failures.set(key, [...(failures.get(key) ?? []), `${outcome.label.split(':')[0]}${outcome.via === 'cli' ? ' (cli)' : ''}`]);
+  }
   const slowest = [...outcomes].sort((a, b) => b.seconds - a.seconds).slice(0, 5);
   return [
     `fuzz summary (FUZZ_SEED=${FUZZ_SEED}): ${outcomes.length} inputs in ${((performance.now() - suiteStarted) / 1000).toFixed(1)} s`,
@@ -1096,9 +1105,9 @@ function summary(): string {
     `  crashes: ${crashes.length}${crashes.map((o) => `\n    ${o.label}: ${o.problems.join('; ')}`).join('')}`,
     `  identity violations: ${identity.length}${identity.map((o) => `\n    ${o.label}: ${o.problems.join('; ')}`).join('')}`,
     `  message violations: ${messages.length}${messages.map((o) => `\n    ${o.label}: ${o.problems.join('; ')}`).join('')}`,
-    `  failures by message:${Object.entries(failures)
-      .sort((a, b) => b[1] - a[1])
-      .map(([text, n]) => `\n    ${n} × ${text}`)
+    `  failed builds by message:${[...failures]
+      .sort((a, b) => b[1].length - a[1].length)
+      .map(([text, labels]) => `\n    ${labels.length} × ${text}\n        ${labels.slice(0, 40).join(', ')}${labels.length > 40 ? ', …' : ''}`)
       .join('')}`,
     `  slowest: ${slowest.map((o) => `${o.label.split(':')[0]} ${o.seconds.toFixed(1)} s`).join(', ')}`,
   ].join('\n');
@@ -1112,7 +1121,7 @@ describe.concurrent('fuzz: a mutated CSV, NDJSON or Parquet file never crashes a
     console.log(summary());
   });
 
-  it('the base files are valid: each builds with every row read', async () => {
+  it('the base files hold their 20 data rows by the test\'s own count, and there are at least 300 inputs', () => {
     expect(countCsvRows(BASE_CSV)).toBe(BASE_ROWS.length);
     expect(countNdjsonRows(BASE_NDJSON)).toBe(BASE_ROWS.length);
     expect(INPUTS.length).toBeGreaterThanOrEqual(300);
