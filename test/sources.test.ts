@@ -268,3 +268,23 @@ describe('sources: files and versions', () => {
     expect(await rows(published(dir), `select sum(interaction_count)::integer as n from fct_billable_conversations`)).toEqual([{ n: 2 }]);
   });
 });
+
+describe('sources: encodings', () => {
+  it('reads UTF-16 (with or without a byte-order mark) with "encoding": "utf-16"', async () => {
+    const dir = tempDir();
+    const text = 'interaction_id,integration_id,customer_account_id,started_at,ended_at\r\n' +
+      'i1,wa-1,Jérôme,2026-03-01T10:00:00Z,2026-03-01T11:00:00Z\r\ni2,wa-1,Zoë,2026-03-02T10:00:00Z,2026-03-02T11:00:00Z\r\n';
+    writeFileSync(join(dir, 'plain.csv'), Buffer.from(text, 'utf16le'));
+    writeFileSync(join(dir, 'bom.csv'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text.replaceAll('i1', 'j1').replaceAll('i2', 'j2'), 'utf16le')]));
+    config(dir, { sources: [{ path: 'plain.csv', encoding: 'utf-16' }, { path: 'bom.csv', encoding: 'utf-16' }] });
+    expect(convbill(dir, ['build', '--quiet'])).toMatchObject({ status: 0, stderr: '' });
+    expect(await rows(published(dir), `select customer_account_id, interaction_count from fct_billable_conversations order by all`)).toEqual([
+      { customer_account_id: 'Jérôme', interaction_count: 2 },
+      { customer_account_id: 'Zoë', interaction_count: 2 },
+    ]);
+    expect(await rows(published(dir), `select rows_read, rows_accepted, identity_holds from rpt_source_files order by source_file`)).toEqual([
+      { rows_read: 2, rows_accepted: 2, identity_holds: true },
+      { rows_read: 2, rows_accepted: 2, identity_holds: true },
+    ]);
+  });
+});
