@@ -15,11 +15,11 @@
  * JavaScript only peeks at a file's first line (the CSV header, whether a
  * JSON file is an array) and never at its rows.
  */
-import { constants, copyFileSync, createReadStream, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { constants, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { createGunzip } from 'node:zlib';
 import { RunError, readerMessage } from './errors.js';
+import { firstLine, headerOf, uniqueNames } from './file-peek.js';
 import { copyWithLf, hasCarriageReturn } from './line-endings.js';
 import type { FileFormat, SourceSpec } from './sources.js';
 import { type Warehouse, sqlIdentifier, sqlString } from './warehouse.js';
@@ -158,7 +158,7 @@ async function readJsonLines(warehouse: Warehouse, file: string, source: SourceS
   await numberAroundRejects(warehouse, lines, loadId, rejected);
   // a line with nothing on it is no record
   await warehouse.run(`delete from ${lines} where trim(coalesce(line, ''), ' ' || chr(9) || chr(13)) = ''`);
-  return recordsIntoRaw(warehouse, lines, loadId, rejected);
+  return recordsIntoRaw(warehouse, lines, loadId);
 }
 
 async function readJsonArray(warehouse: Warehouse, file: string, source: SourceSpec, loadId: number): Promise<RawContent> {
@@ -169,14 +169,14 @@ async function readJsonArray(warehouse: Warehouse, file: string, source: SourceS
      select row_number() over () as source_row, json::varchar as line
      from read_json_objects(${sqlString(file)}, format = 'array'${size})`,
   );
-  return recordsIntoRaw(warehouse, lines, loadId, 0);
+  return recordsIntoRaw(warehouse, lines, loadId);
 }
 
 /** DuckDB evaluates both sides of an `and`: the cast must not see invalid JSON. */
 const IS_OBJECT = `coalesce(json_type(try_cast(line as json)) = 'OBJECT', false)`;
 
 /** Lines holding a JSON object become rows of their top-level keys; the others are malformed. */
-async function recordsIntoRaw(warehouse: Warehouse, lines: string, loadId: number, rejected: number): Promise<RawContent> {
+async function recordsIntoRaw(warehouse: Warehouse, lines: string, loadId: number): Promise<RawContent> {
   await warehouse.run(
     `insert into raw_malformed_rows
      select ${loadId}, source_row, source_row, line,
@@ -201,7 +201,6 @@ async function recordsIntoRaw(warehouse: Warehouse, lines: string, loadId: numbe
   const malformed = Number(await warehouse.value<bigint>(`select count(*) from raw_malformed_rows where load_id = ${loadId}`));
   const rows = Number(await warehouse.value<bigint>(`select count(*) from ${table}`));
   await warehouse.run(`drop table ${lines}`);
-  void rejected;
   return { rowsRead: rows + malformed, rowsMalformed: malformed, columns, rawTable: table };
 }
 
@@ -257,65 +256,4 @@ async function numberAroundRejects(warehouse: Warehouse, table: string, loadId: 
      )
      update ${table} set source_row = free_numbers.n from free_numbers where ${table}.source_row = free_numbers.k`,
   );
-}
-
-/** Header names, and the delimiter: as configured, else sniffed by DuckDB from the header line alone. */
-async function headerOf(warehouse: Warehouse, first: string, source: SourceSpec, file: string): Promise<{ names: string[]; delimiter: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'convbill-header-'));
-  try {
-    const path = join(dir, 'header.csv');
-    writeFileSync(path, `${first}\n`);
-    const quote = source.quote ?? '"';
-    const delimiter = source.delimiter ?? (/\.tsv(\.gz)?$/i.test(file) ? '\t' : await sniffDelimiter(warehouse, path));
-    const [row] = await warehouse.rows<Record<string, string | null>>(
-      `select * from read_csv(${sqlString(path)}, header = false, all_varchar = true, delim = ${sqlString(delimiter)},
-                              quote = ${sqlString(quote)}, escape = ${sqlString(quote)})`,
-    );
-    const names = Object.values(row ?? {}).map((name, index) => (name === null || name.trim() === '' ? `column${index}` : name));
-    return { names, delimiter };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function sniffDelimiter(warehouse: Warehouse, path: string): Promise<string> {
-  try {
-    return (await warehouse.value<string>(`select delimiter from sniff_csv(${sqlString(path)}, header = false)`)) || ',';
-  } catch {
-    return ',';
-  }
-}
-
-/** DuckDB's names are case-insensitive: a repeated one gets a suffix, as DuckDB's own reader does. */
-function uniqueNames(names: string[]): string[] {
-  const seen = new Set<string>();
-  return names.map((given, index) => {
-    // an identifier can hold neither NUL nor nothing
-    const name = given.replaceAll('\0', '\uFFFD') || `column${index}`;
-    let candidate = name;
-    for (let n = 1; seen.has(candidate.toLowerCase()); n += 1) candidate = `${name}_${n}`;
-    seen.add(candidate.toLowerCase());
-    return candidate;
-  });
-}
-
-const DECODERS: Record<string, string> = { 'utf-8': 'utf-8', 'latin-1': 'latin1', 'utf-16': 'utf-16le' };
-
-/** The file's first line, decoded (a header, or the start of a JSON file); at most 1 MiB is read. */
-async function firstLine(file: string, source: SourceSpec): Promise<string> {
-  const raw = createReadStream(file, { end: /\.gz$/i.test(file) ? undefined : 1 << 20 });
-  const stream = /\.gz$/i.test(file) ? raw.pipe(createGunzip()) : raw;
-  const chunks: Buffer[] = [];
-  let length = 0;
-  try {
-    for await (const chunk of stream) {
-      chunks.push(chunk as Buffer);
-      length += (chunk as Buffer).length;
-      if ((chunk as Buffer).includes(10) || length >= 1 << 20) break;
-    }
-  } finally {
-    raw.destroy();
-  }
-  const text = new TextDecoder(DECODERS[source.encoding ?? 'utf-8'] ?? 'utf-8').decode(Buffer.concat(chunks));
-  return (text.split(/\r\n?|\n/)[0] ?? '').replace(/^\uFEFF/, '');
 }
