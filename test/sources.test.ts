@@ -288,3 +288,18 @@ describe('sources: encodings', () => {
     ]);
   });
 });
+
+describe('sources: a folder archived whole', () => {
+  it('a configured folder gone from disk still covers the files loaded from it', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'incoming'));
+    writeCsv(dir, 'incoming/day-1.csv', [talk('i1', 'c1', '2026-03-01T10:00:00Z')]);
+    config(dir, { sources: ['incoming/'] });
+    expect(convbill(dir, ['build', '--quiet']).status).toBe(0);
+    renameSync(join(dir, 'incoming'), join(dir, 'archived'));
+    const run = convbill(dir, ['build']);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/matches no file: 0 new files/);
+    expect(await counts(dir)).toEqual([{ org_id: 'default', cycle_id: '2026-03-01', integration_id: 'wa-1', n: 1 }]);
+  });
+});
