@@ -117,15 +117,20 @@ async function findFiles(warehouse: Warehouse, given: IngestSources, report: Ing
   return [...found.values()];
 }
 
-async function hashFile(file: string): Promise<string> {
+/** SHA-256 of the file's bytes and, for an uncompressed file, whether it holds a CR (one read for both). */
+async function hashFile(file: string): Promise<{ hash: string; carriageReturn?: boolean }> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  let carriageReturn = false;
+  for await (const chunk of createReadStream(file)) {
+    hash.update(chunk as Buffer);
+    carriageReturn ||= (chunk as Buffer).includes(13);
+  }
+  return { hash: hash.digest('hex'), carriageReturn: /\.gz$/i.test(file) ? undefined : carriageReturn };
 }
 
 async function loadFile(warehouse: Warehouse, entry: FoundFile, rawStore: string | undefined, copies: string[]): Promise<FileLoad> {
   const { file, source } = entry;
-  const contentHash = await hashFile(file);
+  const { hash: contentHash, carriageReturn } = await hashFile(file);
   const readFp = readFingerprint(file, source);
   const [known] = await warehouse.rows<{ load_id: number; rows_read: bigint }>(
     `select load_id, rows_read from raw_files where content_hash = $hash and read_fingerprint = $fp`,
@@ -139,7 +144,7 @@ async function loadFile(warehouse: Warehouse, entry: FoundFile, rawStore: string
   } else {
     loadId = (await warehouse.value<number>(`select coalesce(max(load_id), 0) + 1 from raw_files`)) ?? 1;
     const sizeBytes = statSync(file).size;
-    const content = await readIntoRaw(warehouse, file, formatOf(file) ?? 'csv', source, loadId, rawStore, sizeBytes);
+    const content = await readIntoRaw(warehouse, file, formatOf(file) ?? 'csv', source, loadId, rawStore, sizeBytes, carriageReturn);
     if (content.storedFile && rawStore) copies.push(join(dirname(rawStore), content.storedFile));
     rows = content.rowsRead;
     await warehouse.run(

@@ -46,6 +46,8 @@ export async function readIntoRaw(
   loadId: number,
   rawStore: string | undefined,
   sizeBytes: number,
+  /** whether the file holds a CR, when the caller already knows */
+  carriageReturn?: boolean,
 ): Promise<RawContent> {
   const table = rawTableOf(loadId);
   const scratch = mkdtempSync(join(tmpdir(), 'convbill-input-'));
@@ -54,7 +56,7 @@ export async function readIntoRaw(
       await warehouse.run(`create table ${table} (source_row bigint)`);
       return { rowsRead: 0, rowsMalformed: 0, columns: [], rawTable: table };
     }
-    const readable = await readablePath(file, format, source, scratch);
+    const readable = await readablePath(file, format, source, scratch, carriageReturn);
     if (format === 'parquet') return await readParquet(warehouse, readable, loadId, rawStore);
     const first = await firstLine(file, source);
     if (format === 'json' && /\.json(\.gz)?$/i.test(file) && first.trimStart().startsWith('[')) {
@@ -77,9 +79,9 @@ export async function readIntoRaw(
  * through a link with a plain name. A text file holding a CR is read from a
  * copy with LF line endings (line-endings.ts).
  */
-async function readablePath(file: string, format: FileFormat, source: SourceSpec, scratch: string): Promise<string> {
+async function readablePath(file: string, format: FileFormat, source: SourceSpec, scratch: string, carriageReturn?: boolean): Promise<string> {
   const plain = join(scratch, `input${/(\.[a-z]+(\.gz)?)$/i.exec(basename(file))?.[1] ?? ''}`);
-  if (format !== 'parquet' && source.encoding !== 'utf-16' && (await hasCarriageReturn(file))) {
+  if (format !== 'parquet' && source.encoding !== 'utf-16' && (carriageReturn ?? (await hasCarriageReturn(file)))) {
     const copy = plain.replace(/\.gz$/i, '');
     await copyWithLf(file, copy);
     return copy;
