@@ -9,9 +9,9 @@
 --          interaction a row belonged to.
 -- columns:
 --   source_file: the input file the row came from, as given to the load
---   source_row: the row's number in that file, from 1 (a CSV's first data row, a JSON or Parquet file's first record)
---   reason: why: missing_integration_id, missing_customer_account_id, missing_timestamp, invalid_timestamp, ended_before_started, conflicting_customer_account, after_as_of or outside_billing_cycles
---   raw: the row as read: a JSON object of the contract's columns
+--   source_row: the row's number in that file, from 1 (a CSV's first data row, an NDJSON file's first line, a JSON or Parquet file's first record)
+--   reason: why: malformed_row, missing_integration_id, missing_customer_account_id, missing_timestamp, invalid_timestamp, implausible_timestamp, ended_before_started, conflicting_customer_account, after_as_of or outside_billing_cycles
+--   raw: the row as read: a JSON object of the contract's columns under its source's mapping; for a malformed_row, {line, text, error}: the line the reader saw, its text and the reader's words
 --   load_id: the load of the file version (rpt_source_files)
 --   org_id: the row's organisation ('default' when it names none)
 --   integration_id: the row's integration, when it has one
