@@ -76,13 +76,14 @@ export async function ingest(warehouse: Warehouse, given: IngestSources, rawStor
   try {
     await warehouse.transaction(async () => {
       for (const entry of found) report.files.push(await loadFile(warehouse, entry, rawStore, copies));
-      const current = await currentLoads(warehouse, given);
+      const matched = await matchSources(warehouse, given.sources);
+      const current = await currentLoads(warehouse, given, matched);
       const before = await warehouse.rows<{ source_file: string }>(
         `select distinct raw_paths.source_file from cfg_loads inner join raw_paths using (load_id) order by 1`,
       );
       await stageSettings(warehouse, rawStore, current);
       report.current = current.map((load) => load.load_id);
-      const counting = new Set(await countingPaths(warehouse, given));
+      const counting = new Set(await countingPaths(warehouse, matched));
       report.dropped = before.map((row) => row.source_file).filter((file) => !counting.has(file));
     });
   } catch (error) {
@@ -110,7 +111,8 @@ async function findFiles(warehouse: Warehouse, given: IngestSources, report: Ing
       );
     }
     for (const file of files) {
-      const configured = found.get(file) ?? { file, source: (await sourceCovering(warehouse, given.sources, file)) ?? defaultsOf(given), pinned: true };
+      const covering = (await matchSources(warehouse, given.sources, [file])).get(file);
+      const configured = found.get(file) ?? { file, source: covering === undefined ? defaultsOf(given) : (given.sources[covering] as SourceSpec), pinned: true };
       found.set(file, { ...configured, pinned: true });
     }
   }
@@ -183,14 +185,16 @@ async function loadFile(warehouse: Warehouse, entry: FoundFile, rawStore: string
 }
 
 /** Paths that count: under a configured source (first match wins), or pinned by --input. */
-async function countingPaths(warehouse: Warehouse, given: IngestSources): Promise<string[]> {
-  const matched = await matchSources(warehouse, given.sources);
+async function countingPaths(warehouse: Warehouse, matched: Map<string, number>): Promise<string[]> {
   const pinned = await warehouse.rows<{ source_file: string }>(`select source_file from raw_paths where pinned`);
   return [...new Set([...matched.keys(), ...pinned.map((row) => row.source_file)])];
 }
 
-/** Each stored path under a configured source, with that source's index. One query for all paths. */
-async function matchSources(warehouse: Warehouse, sources: SourceSpec[]): Promise<Map<string, number>> {
+/**
+ * Each path under a configured source, with the first such source's index:
+ * the stored paths, or the `paths` given. One query for all of them.
+ */
+async function matchSources(warehouse: Warehouse, sources: SourceSpec[], paths?: string[]): Promise<Map<string, number>> {
   if (sources.length === 0) return new Map();
   const patterns = sources.map((source, index) => {
     const path = resolve(source.path);
@@ -199,27 +203,23 @@ async function matchSources(warehouse: Warehouse, sources: SourceSpec[]): Promis
     return { index, kind, path };
   });
   const rows = await warehouse.rows<{ source_file: string; source_index: number }>(
-    `with patterns as (select unnest($patterns::struct(index integer, kind varchar, path varchar)[], recursive := true))
+    `with patterns as (select unnest($patterns::struct(index integer, kind varchar, path varchar)[], recursive := true)),
+     candidate_paths as (
+         select source_file from raw_paths where $paths is null
+         union all
+         select unnest($paths::varchar[])
+     )
      select raw_paths.source_file, min(patterns.index) as source_index
-     from raw_paths
+     from candidate_paths as raw_paths
      inner join patterns
          on (patterns.kind = 'file' and raw_paths.source_file = patterns.path)
          or (patterns.kind in ('dir', 'gone') and starts_with(raw_paths.source_file, rtrim(patterns.path, '/') || '/'))
          or (patterns.kind = 'gone' and raw_paths.source_file = patterns.path)
          or (patterns.kind = 'glob' and raw_paths.source_file glob patterns.path)
      group by raw_paths.source_file`,
-    { patterns: JSON.stringify(patterns) },
+    { patterns: JSON.stringify(patterns), paths: paths ? JSON.stringify(paths) : null },
   );
   return new Map(rows.map((row) => [row.source_file, row.source_index]));
-}
-
-async function sourceCovering(warehouse: Warehouse, sources: SourceSpec[], file: string): Promise<SourceSpec | undefined> {
-  for (const source of sources) {
-    const path = resolve(source.path);
-    if (file === path || (existsSync(path) && statSync(path).isDirectory() && file.startsWith(`${path.replace(/\/$/, '')}/`))) return source;
-    if (/[*?[]/.test(source.path) && !existsSync(path) && (await warehouse.value<boolean>(`select $file glob $pattern`, { file, pattern: path }))) return source;
-  }
-  return undefined;
 }
 
 /**
@@ -227,8 +227,7 @@ async function sourceCovering(warehouse: Warehouse, sources: SourceSpec[], file:
  * is under (a load held by several paths: the first path's), and for
  * pinned paths under no source the settings they were given with.
  */
-async function currentLoads(warehouse: Warehouse, given: IngestSources): Promise<CurrentLoad[]> {
-  const matched = await matchSources(warehouse, given.sources);
+async function currentLoads(warehouse: Warehouse, given: IngestSources, matched: Map<string, number>): Promise<CurrentLoad[]> {
   const paths = await warehouse.rows<{
     source_file: string; load_id: number; pinned: boolean; format: string; source_columns: string[]; stored_file: string | null; rows_read: bigint;
   }>(

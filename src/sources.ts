@@ -168,16 +168,3 @@ export async function expandPath(warehouse: Warehouse, path: string): Promise<Ex
     skipped: candidates.filter((file) => formatOf(file) === undefined),
   };
 }
-
-/**
- * Whether a loaded file is under a source's path: the same file, a file
- * below the directory, or a match of the glob. Files archived since they
- * were loaded are still under their source.
- */
-export async function isUnder(warehouse: Warehouse, file: string, sourcePath: string): Promise<boolean> {
-  const path = resolve(sourcePath);
-  if (file === path) return true;
-  if (file.startsWith(`${path.replace(/\/$/, '')}/`) && !GLOB.test(sourcePath)) return true;
-  if (!GLOB.test(sourcePath)) return false;
-  return warehouse.value<boolean>(`select $file glob $pattern`, { file, pattern: path });
-}
