@@ -122,15 +122,17 @@ const text: Check = (value, key) => {
 const anchorDay: Check = (value, key) => {
   if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 31) fail(key, 'an integer from 1 to 31');
 };
-const mapping: Check = (value, key) => {
-  if (!isObject(value)) fail(key, `an object from contract column (${CANONICAL_COLUMNS.join(', ')}) to source column`);
-  for (const [column, source] of Object.entries(value as object)) {
+/** An object from contract column to a value: the mapping (to a source column) and the constants. */
+const byContractColumn = (role: string, target: string, check: Check): Check => (value, key) => {
+  if (!isObject(value)) fail(key, `an object from contract column (${CANONICAL_COLUMNS.join(', ')}) to ${target}`);
+  for (const [column, entry] of Object.entries(value as object)) {
     if (!isCanonicalColumn(column)) {
-      throw new ConfigError(`Config key "${key}.${column}" is unknown: mapped columns are ${CANONICAL_COLUMNS.join(', ')}.`);
+      throw new ConfigError(`Config key "${key}.${column}" is unknown: ${role} columns are ${CANONICAL_COLUMNS.join(', ')}.`);
     }
-    text(source, `${key}.${column}`);
+    check(entry, `${key}.${column}`);
   }
 };
+const mapping = byContractColumn('mapped', 'source column', text);
 const object = (shape: Record<string, Check>): Check => (value, key) => {
   if (!isObject(value)) fail(key, 'an object');
   for (const [name, child] of Object.entries(value as object)) {
@@ -173,15 +175,9 @@ const character = (allowEmpty: boolean): Check => (value, key) => {
     fail(key, allowEmpty ? 'one character, or "" for none' : 'one character');
   }
 };
-const constantsShape: Check = (value, key) => {
-  if (!isObject(value)) fail(key, `an object from contract column (${CANONICAL_COLUMNS.join(', ')}) to a value`);
-  for (const [column, constant] of Object.entries(value as object)) {
-    if (!isCanonicalColumn(column)) {
-      throw new ConfigError(`Config key "${key}.${column}" is unknown: constant columns are ${CANONICAL_COLUMNS.join(', ')}.`);
-    }
-    if (typeof constant !== 'string') fail(`${key}.${column}`, 'a string');
-  }
-};
+const constantsShape = byContractColumn('constant', 'a value', (value, key) => {
+  if (typeof value !== 'string') fail(key, 'a string');
+});
 const INSTANT = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2}))?$/;
 const instant: Check = (value, key) => {
   if (typeof value !== 'string' || !INSTANT.test(value) || Number.isNaN(Date.parse(value))) {
