@@ -4,7 +4,7 @@
  * through a JavaScript loop. For comparison only: this is what the package
  * itself must never do.
  */
-import { Warehouse } from '../src/warehouse.js';
+import { Warehouse } from '../src/engine/warehouse.js';
 import type { ContenderArgs } from './contenders.js';
 import { orgRulesValues } from './orgs.js';
 import { benchSql } from './sql-template.js';

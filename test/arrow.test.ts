@@ -17,11 +17,11 @@ import {
 } from '@duckdb/node-api';
 import { type Data, type Decimal, RecordBatchReader, Table, Type, tableFromIPC } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { arrowBatches, arrowTable } from '../src/arrow.js';
-import { ConfigError, RunError } from '../src/errors.js';
-import { PUBLISHED_TABLES, publishedPathOf } from '../src/publish.js';
-import { type ExportFormat, exportTable, resolveExportFormat } from '../src/table-export.js';
-import { Warehouse, sqlString } from '../src/warehouse.js';
+import { arrowBatches, arrowTable } from '../src/read/arrow.js';
+import { ConfigError, RunError } from '../src/engine/errors.js';
+import { PUBLISHED_TABLES, publishedPathOf } from '../src/build/publish.js';
+import { type ExportFormat, exportTable, resolveExportFormat } from '../src/read/export-table.js';
+import { Warehouse, sqlString } from '../src/engine/warehouse.js';
 import { type TestBuild, buildFacts, tempDir, writeCsv } from './helpers.js';
 
 type Cell = string | number | boolean | bigint | null;

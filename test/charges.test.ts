@@ -5,7 +5,7 @@
  * reference that prices conversation by conversation.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../src/errors.js';
+import { ConfigError } from '../src/engine/errors.js';
 import { type InputRow, buildFacts, mulberry32, tempDir, writeCsv } from './helpers.js';
 
 /** `n` one-interaction conversations on `integration`, one account each, on 2024-01-10. */

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rows, tempDir, writeCsv, type InputRow } from './helpers.js';
 
-const cliPath = resolve('dist/src/cli.js');
+const cliPath = resolve('dist/src/cli/main.js');
 
 function convbill(cwd: string, args: string[], env: Record<string, string> = {}) {
   const run = spawnSync(process.execPath, [cliPath, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...env } });

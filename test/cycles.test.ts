@@ -4,7 +4,7 @@
  * calendars, and the edges of a cycle and of as-of.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../src/errors.js';
+import { ConfigError } from '../src/engine/errors.js';
 import { buildFacts, tempDir, writeCsv, type InputRow } from './helpers.js';
 
 function at(id: string, started: string, ended: string | null = started, account = 'cust-1'): InputRow {

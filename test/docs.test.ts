@@ -7,10 +7,10 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type LineageNode, checkDictionary, dataDictionary, describeTables, lineageOf } from '../src/docs.js';
-import { sqlDirectory } from '../src/models.js';
-import { PUBLISHED_TABLES } from '../src/publish.js';
-import { reconcile } from '../src/reconcile.js';
+import { type LineageNode, checkDictionary, dataDictionary, describeTables, lineageOf } from '../src/read/docs.js';
+import { sqlDirectory } from '../src/project/models.js';
+import { PUBLISHED_TABLES } from '../src/build/publish.js';
+import { reconcile } from '../src/read/reconcile.js';
 import { type InputRow, buildFacts, rows, tempDir, writeCsv } from './helpers.js';
 
 const talk = (org: string, integration: string, account: string, start: string, minutes = 10): InputRow => ({

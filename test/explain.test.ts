@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../src/errors.js';
-import { type ExplainedConversation, explain, formatExplain } from '../src/explain.js';
+import { ConfigError } from '../src/engine/errors.js';
+import { type ExplainedConversation, explain, formatExplain } from '../src/read/explain.js';
 import { buildFacts, tempDir, writeCsv, writeParquet, type InputRow } from './helpers.js';
 
 function interaction(org: string, id: string | null, account: string, integration: string, started: string, ended: string | null): InputRow {
@@ -172,7 +172,7 @@ describe('explain: the seed examples', () => {
   });
 
   it('the command prints the same as the API, and a missing --account is a usage error', async () => {
-    const cli = (args: string[]) => spawnSync(process.execPath, [resolve('dist/src/cli.js'), 'explain', '--db', db, ...args], { encoding: 'utf8' });
+    const cli = (args: string[]) => spawnSync(process.execPath, [resolve('dist/src/cli/main.js'), 'explain', '--db', db, ...args], { encoding: 'utf8' });
     const run = cli(['--org', 's4', '--account', 'cust-1', '--format', 'json']);
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual(await explainOrg('s4'));

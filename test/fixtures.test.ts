@@ -13,7 +13,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { rows, tempDir } from './helpers.js';
 
-const cliPath = resolve('dist/src/cli.js');
+const cliPath = resolve('dist/src/cli/main.js');
 const fixtures = resolve('test/fixtures');
 const AS_OF = '2026-04-15T00:00:00Z';
 

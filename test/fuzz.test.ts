@@ -33,9 +33,9 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, statSyn
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build } from '../src/build.js';
-import type { BuildOptions } from '../src/config.js';
-import { ConvbillError } from '../src/errors.js';
+import { build } from '../src/build/build.js';
+import type { BuildOptions } from '../src/config/build-options.js';
+import { ConvbillError } from '../src/engine/errors.js';
 import { mulberry32, rows as queryRows, writeParquet } from './helpers.js';
 
 const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 20240229);
@@ -43,7 +43,7 @@ const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 20240229);
 const CONCURRENCY = Number(process.env.FUZZ_CONCURRENCY ?? 3);
 const AS_OF = '2024-03-01T00:00:00Z';
 const CLI_AS_OF = '2030-01-01T00:00:00Z';
-const cliPath = resolve('dist/src/cli.js');
+const cliPath = resolve('dist/src/cli/main.js');
 
 /** rules §5 */
 const REASONS = new Set([

@@ -3,14 +3,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { build, type BuildResult } from '../src/build.js';
-import type { BuildOptions } from '../src/config.js';
-import type { CycleConfig } from '../src/cycles.js';
-import type { SourceSpec } from '../src/ingest.js';
-import type { PriceEntry } from '../src/prices.js';
-import { query } from '../src/query.js';
-import type { PlainValue } from '../src/values.js';
-import { Warehouse } from '../src/warehouse.js';
+import { build, type BuildResult } from '../src/build/build.js';
+import type { BuildOptions } from '../src/config/build-options.js';
+import type { CycleConfig } from '../src/reference/cycles.js';
+import type { SourceSpec } from '../src/ingest/ingest.js';
+import type { PriceEntry } from '../src/reference/prices.js';
+import { query } from '../src/read/query.js';
+import type { PlainValue } from '../src/engine/values.js';
+import { Warehouse } from '../src/engine/warehouse.js';
 
 const made: string[] = [];
 afterAll(() => {

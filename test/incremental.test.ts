@@ -9,9 +9,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { build } from '../src/build.js';
-import { EXPORTED_TABLES } from '../src/exports.js';
-import type { BuildOptions } from '../src/config.js';
+import { build } from '../src/build/build.js';
+import { EXPORTED_TABLES } from '../src/build/parquet-exports.js';
+import type { BuildOptions } from '../src/config/build-options.js';
 import { mulberry32, rows, seedsFromEnv, tempDir, writeCsv, type InputRow } from './helpers.js';
 
 const DAY = 86_400_000;

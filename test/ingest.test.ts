@@ -7,9 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../src/errors.js';
-import { installMacros } from '../src/models.js';
-import { Warehouse, sqlString } from '../src/warehouse.js';
+import { ConfigError } from '../src/engine/errors.js';
+import { installMacros } from '../src/project/models.js';
+import { Warehouse, sqlString } from '../src/engine/warehouse.js';
 import { cleanText } from './reference.js';
 import { buildFacts, tempDir, writeCsv, writeNdjson, writeParquet, type InputRow } from './helpers.js';
 

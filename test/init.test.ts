@@ -7,11 +7,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { build } from '../src/build.js';
-import { readConfigFile, resolveBuildOptions } from '../src/config.js';
-import { ConfigError } from '../src/errors.js';
-import { init, initHelp } from '../src/init.js';
-import { reconcile } from '../src/reconcile.js';
+import { build } from '../src/build/build.js';
+import { readConfigFile, resolveBuildOptions } from '../src/config/build-options.js';
+import { ConfigError } from '../src/engine/errors.js';
+import { init, initHelp } from '../src/config/init.js';
+import { reconcile } from '../src/read/reconcile.js';
 import { rows, tempDir } from './helpers.js';
 
 /** The keys the config validator knows, from its own error for an unknown key: no list to keep in step. */

@@ -9,11 +9,11 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runAudits } from '../src/models.js';
-import { Warehouse } from '../src/warehouse.js';
+import { runAudits } from '../src/project/models.js';
+import { Warehouse } from '../src/engine/warehouse.js';
 import { rows, tempDir, writeCsv, writeParquet, type InputRow } from './helpers.js';
 
-const cliPath = resolve('dist/src/cli.js');
+const cliPath = resolve('dist/src/cli/main.js');
 
 function convbill(cwd: string, args: string[]) {
   const run = spawnSync(process.execPath, [cliPath, ...args], { cwd, encoding: 'utf8' });
@@ -320,7 +320,7 @@ describe('nightly operation', () => {
 
 describe('progress', () => {
   it('shows a progress line on stderr when it is a terminal, and nothing otherwise', async () => {
-    const { runCli } = await import('../src/cli.js');
+    const { runCli } = await import('../src/cli/main.js');
     const dir = tempDir();
     await bigInput(dir);
     const run = async (interactive: boolean) => {

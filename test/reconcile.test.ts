@@ -7,11 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../src/errors.js';
-import { type ReconcileResult, reconcile } from '../src/reconcile.js';
+import { ConfigError } from '../src/engine/errors.js';
+import { type ReconcileResult, reconcile } from '../src/read/reconcile.js';
 import { type InputRow, type TestBuild, buildFacts, rows, tempDir, writeCsv } from './helpers.js';
 
-const cliPath = resolve('dist/src/cli.js');
+const cliPath = resolve('dist/src/cli/main.js');
 
 const talk = (org: string, integration: string, account: string, start: string, id = `${integration}-${account}-${start}`, minutes = 10): InputRow => ({
   org_id: org,

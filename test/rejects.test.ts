@@ -2,7 +2,7 @@
  * Rules §5: every input row is accepted or rejected with one reason, and
  * rows read = accepted + rejected per file.
  */
-import { ConfigError } from '../src/errors.js';
+import { ConfigError } from '../src/engine/errors.js';
 import { describe, expect, it } from 'vitest';
 import { buildFacts, tempDir, writeCsv, writeNdjson, type InputRow } from './helpers.js';
 

@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../src/errors.js';
-import { reconcile } from '../src/reconcile.js';
-import { renderReport, writeReport } from '../src/report.js';
-import { Warehouse } from '../src/warehouse.js';
+import { ConfigError } from '../src/engine/errors.js';
+import { reconcile } from '../src/read/reconcile.js';
+import { renderReport, writeReport } from '../src/read/report.js';
+import { Warehouse } from '../src/engine/warehouse.js';
 import { type InputRow, type TestBuild, buildFacts, tempDir, writeCsv } from './helpers.js';
 
 function isExecutableFile(path: string): boolean {

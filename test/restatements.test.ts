@@ -6,11 +6,11 @@
 import { spawnSync } from 'node:child_process';
 import { basename, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../src/errors.js';
-import { diffRuns } from '../src/restatements.js';
+import { ConfigError } from '../src/engine/errors.js';
+import { diffRuns } from '../src/build/restatements.js';
 import { type InputRow, buildFacts, rows, tempDir, writeCsv } from './helpers.js';
 
-const cliPath = resolve('dist/src/cli.js');
+const cliPath = resolve('dist/src/cli/main.js');
 
 const talk = (integration: string, account: string, start: string, end: string | null = null): InputRow => ({
   interaction_id: `${integration}-${account}-${start}`,

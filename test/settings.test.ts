@@ -7,9 +7,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { build } from '../src/build.js';
-import type { BuildOptions } from '../src/config.js';
-import type { SourceSpec } from '../src/sources.js';
+import { build } from '../src/build/build.js';
+import type { BuildOptions } from '../src/config/build-options.js';
+import type { SourceSpec } from '../src/ingest/sources.js';
 import { mulberry32, rows, seedsFromEnv, tempDir, writeCsv, type InputRow } from './helpers.js';
 
 const MARTS = {

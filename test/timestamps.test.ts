@@ -5,8 +5,8 @@
  * Parquet), and an independent reference below says what each one is.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installMacros } from '../src/models.js';
-import { Warehouse, sqlString } from '../src/warehouse.js';
+import { installMacros } from '../src/project/models.js';
+import { Warehouse, sqlString } from '../src/engine/warehouse.js';
 import { buildFacts, tempDir, writeCsv, writeNdjson, writeParquet, type InputRow } from './helpers.js';
 
 type EpochUnit = 's' | 'ms' | 'us';

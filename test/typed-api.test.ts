@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { CompiledQuery, Kysely, sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DuckDBDialect } from '../src/kysely-duckdb.js';
-import { publishedPathOf } from '../src/publish.js';
-import type { Database } from '../src/schema.js';
-import { buildSchemaDatabase, schemaSource, tsType } from '../src/schema-types.js';
-import { openWarehouse } from '../src/typed-api.js';
-import { Warehouse } from '../src/warehouse.js';
+import { DuckDBDialect } from '../src/typed/dialect.js';
+import { publishedPathOf } from '../src/build/publish.js';
+import type { Database } from '../src/typed/schema.js';
+import { buildSchemaDatabase, schemaSource, tsType } from '../scripts/gen-schema-types.js';
+import { openWarehouse } from '../src/typed/open-warehouse.js';
+import { Warehouse } from '../src/engine/warehouse.js';
 import { type InputRow, buildFacts, tempDir, writeCsv } from './helpers.js';
 
 describe('generated types', () => {
@@ -24,7 +24,7 @@ describe('generated types', () => {
   });
 
   it('src/schema.ts is what the generator writes for a fresh build (run `npm run gen:types` when this fails)', async () => {
-    expect(await schemaSource(published)).toBe(readFileSync(new URL('../src/schema.ts', import.meta.url), 'utf8'));
+    expect(await schemaSource(published)).toBe(readFileSync(new URL('../src/typed/schema.ts', import.meta.url), 'utf8'));
   });
 
   it('every value the driver returns has the type src/schema.ts gives its column', async () => {

@@ -1,0 +1,125 @@
+/**
+ * Whether a build can update the stored state incrementally, and which loads
+ * it stages. The state of the last successful build is one row of
+ * `convbill_state`: its as-of, the last load it staged and a fingerprint of
+ * everything besides the rows that shapes the facts (the SQL models and the
+ * cycle configuration).
+ *
+ * An incremental build stages only the loads that count now and did not
+ * at the last build (`convbill_built_loads` lists those, with the
+ * fingerprint of the staging settings each was built with), and the models
+ * rewrite only what those rows, and the later as-of, touch. It cannot take
+ * rows away, so a full refresh is chosen instead when the rows or rules
+ * already built on changed: a load that no longer counts (a replaced file,
+ * a path under no current source), a source whose staging settings
+ * changed, other cycle rules or calendar, other models or valid_from, or an
+ * as-of earlier than the last one.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CycleConfig } from '../reference/cycles.js';
+import { sqlDirectory } from '../project/models.js';
+import type { Warehouse } from '../engine/warehouse.js';
+
+export interface BuildPlan {
+  fullRefresh: boolean;
+  /** why a full refresh, or "incremental" */
+  reason: string;
+  /** the loads this build stages */
+  scopeLoads: number[];
+  /** as-of of the build the state is from; null for a full refresh */
+  previousAsOf: string | null;
+  fingerprint: string;
+}
+
+type StoredState = {
+  fingerprint: string;
+  as_of_us: bigint;
+};
+
+export async function createStateTable(warehouse: Warehouse): Promise<void> {
+  await warehouse.run(`
+    create table if not exists convbill_state (
+        run_id integer not null,
+        fingerprint varchar not null,
+        as_of timestamptz not null,
+        last_load_id integer not null,
+        built_at timestamptz not null
+    )`);
+  await warehouse.run(`
+    create table if not exists convbill_built_loads (
+        load_id integer primary key,
+        stage_fingerprint varchar not null
+    )`);
+}
+
+/** Call inside the build's transaction, after the cycle configuration is loaded. */
+export async function planBuild(
+  warehouse: Warehouse,
+  options: { asOf: string; forceFullRefresh: boolean; cycles: CycleConfig; validFrom: string },
+): Promise<BuildPlan> {
+  const fingerprint = await fingerprintOf(warehouse, options.cycles, options.validFrom);
+  const [state] = await warehouse.rows<StoredState>(`select fingerprint, epoch_us(as_of) as as_of_us from convbill_state`);
+  const asOfUs = await warehouse.value<bigint>(`select epoch_us($as_of::timestamptz)`, { as_of: options.asOf });
+  const [changes] = await warehouse.rows<{ gone: bigint; resettled: bigint; sources: string | null }>(
+    `select
+         count(*) filter (where cfg_loads.load_id is null) as gone,
+         count(*) filter (where cfg_loads.stage_fingerprint <> built.stage_fingerprint) as resettled,
+         string_agg(distinct coalesce(nullif(cfg_loads.source_key, ''), 'the top-level source settings'), ', ')
+             filter (where cfg_loads.stage_fingerprint <> built.stage_fingerprint) as sources
+     from convbill_built_loads as built
+     left join cfg_loads on built.load_id = cfg_loads.load_id`,
+  );
+  let reason: string | undefined;
+  if (options.forceFullRefresh) reason = 'full refresh requested';
+  else if (!state) reason = 'no earlier build';
+  else if (state.fingerprint !== fingerprint) reason = 'the models or the cycle configuration changed';
+  else if (asOfUs < state.as_of_us) reason = 'as-of is earlier than the last build\'s';
+  else if ((changes?.resettled ?? 0n) > 0n) reason = `the staging settings of ${changes?.sources} changed: its ${changes?.resettled} file version(s) are staged again`;
+  else if ((changes?.gone ?? 0n) > 0n) reason = `${changes?.gone} file version(s) no longer count (replaced by a newer version, or under no current source)`;
+  const fullRefresh = reason !== undefined;
+  const scope = await warehouse.rows<{ load_id: number }>(
+    `select load_id from cfg_loads
+     where $full or load_id not in (select load_id from convbill_built_loads)
+     order by load_id`,
+    { full: fullRefresh },
+  );
+  return {
+    fullRefresh,
+    reason: reason ?? 'incremental',
+    scopeLoads: scope.map((row) => row.load_id),
+    previousAsOf: fullRefresh || !state ? null : String(state.as_of_us),
+    fingerprint,
+  };
+}
+
+/** Records the state the build just computed; inside its transaction. */
+export async function saveState(warehouse: Warehouse, runId: number, plan: BuildPlan, asOf: string): Promise<void> {
+  await warehouse.run(`delete from convbill_state`);
+  await warehouse.run(
+    `insert into convbill_state select $run_id, $fingerprint, $as_of::timestamptz, coalesce(max(load_id), 0), now() from cfg_loads`,
+    { run_id: runId, fingerprint: plan.fingerprint, as_of: asOf },
+  );
+  await warehouse.run(`delete from convbill_built_loads`);
+  await warehouse.run(`insert into convbill_built_loads select load_id, stage_fingerprint from cfg_loads`);
+}
+
+async function fingerprintOf(warehouse: Warehouse, cycles: CycleConfig, validFrom: string): Promise<string> {
+  const hash = createHash('sha256');
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true })
+      .flatMap((entry) => (entry.isDirectory() ? walk(join(dir, entry.name)) : [join(dir, entry.name)]))
+      .filter((file) => file.endsWith('.sql'))
+      .sort();
+  const root = sqlDirectory();
+  for (const file of walk(root)) hash.update(file.slice(root.length)).update(readFileSync(file));
+  hash.update(JSON.stringify({ defaultRule: cycles.defaultRule, orgRules: Object.entries(cycles.orgRules).sort(), validFrom }));
+  const calendar = await warehouse.value<string>(
+    `select coalesce(string_agg(concat_ws('|', org_id, cycle_id, epoch_us(cycle_start), epoch_us(cycle_end), timezone), chr(10)
+                                order by org_id, cycle_start), '')
+     from cfg_calendar`,
+  );
+  hash.update(calendar);
+  return hash.digest('hex');
+}

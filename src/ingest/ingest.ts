@@ -1,0 +1,270 @@
+/**
+ * Ingest: the sources' files into the raw layer, and the set of loads that
+ * count now (rules §4, "Sources" and "Files and versions").
+ *
+ * Every file found is hashed; content already loaded the same way adds
+ * nothing, but the path now points at it (a path put back to an earlier
+ * version counts that version again). What counts is the current content
+ * of every path under a configured source, or named with --input; a path
+ * under neither stops counting. All of it happens in one transaction with
+ * the staging settings of every current load, so a configuration error
+ * (a mapped column a file lacks) loads nothing.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError } from '../engine/errors.js';
+import { createRawLayer } from './raw-layer.js';
+import { readIntoRaw } from './readers.js';
+import { type SourceSpec, expandPath, formatOf, readFingerprint } from './sources.js';
+import { type CurrentLoad, stageSettings } from './staging.js';
+import type { Warehouse } from '../engine/warehouse.js';
+
+export type { FileFormat, SourceSpec } from './sources.js';
+export { formatOf } from './sources.js';
+
+export interface FileLoad {
+  file: string;
+  /** loaded: new content; already_loaded: content the warehouse has (a path put back to it counts it again) */
+  status: 'loaded' | 'already_loaded';
+  loadId: number;
+  rows: number;
+  /** the loads this path held before, no longer counted there */
+  supersedes: number[];
+}
+
+export interface IngestReport {
+  files: FileLoad[];
+  /** files found in directories or globs whose extension we do not read */
+  skipped: string[];
+  /** configured paths that matched nothing (a quiet night) */
+  warnings: string[];
+  /** paths that counted at the last build and no longer do: under no current source, or forgotten */
+  dropped: string[];
+  /** the loads that count now */
+  current: number[];
+}
+
+export interface IngestSources {
+  /** the config's sources: what is loaded */
+  sources: SourceSpec[];
+  /** paths given with --input: loaded until `convbill forget` drops them */
+  inputs?: string[];
+  /** the settings of an --input path under no configured source (default: UTC, the contract's column names) */
+  inputDefaults?: Omit<SourceSpec, 'path'>;
+}
+
+const defaultsOf = (given: IngestSources): SourceSpec => ({
+  timezone: 'UTC',
+  columns: {},
+  ...given.inputDefaults,
+  key: given.inputDefaults?.key ?? '',
+  path: '',
+});
+
+interface FoundFile {
+  file: string;
+  source: SourceSpec;
+  pinned: boolean;
+}
+
+export async function ingest(warehouse: Warehouse, given: IngestSources, rawStore?: string): Promise<IngestReport> {
+  await createRawLayer(warehouse);
+  const report: IngestReport = { files: [], skipped: [], warnings: [], dropped: [], current: [] };
+  const found = await findFiles(warehouse, given, report);
+  const copies: string[] = [];
+  try {
+    await warehouse.transaction(async () => {
+      for (const entry of found) report.files.push(await loadFile(warehouse, entry, rawStore, copies));
+      const matched = await matchSources(warehouse, given.sources);
+      const current = await currentLoads(warehouse, given, matched);
+      const before = await warehouse.rows<{ source_file: string }>(
+        `select distinct raw_paths.source_file from cfg_loads inner join raw_paths using (load_id) order by 1`,
+      );
+      await stageSettings(warehouse, rawStore, current);
+      report.current = current.map((load) => load.load_id);
+      const counting = new Set(await countingPaths(warehouse, matched));
+      report.dropped = before.map((row) => row.source_file).filter((file) => !counting.has(file));
+    });
+  } catch (error) {
+    for (const copy of copies) rmSync(copy, { force: true });
+    throw error;
+  }
+  return report;
+}
+
+/** The files each source and input names; a configured path that matches nothing is only a warning. */
+async function findFiles(warehouse: Warehouse, given: IngestSources, report: IngestReport): Promise<FoundFile[]> {
+  const found = new Map<string, FoundFile>();
+  for (const [index, source] of given.sources.entries()) {
+    const { files, skipped } = await expandPath(warehouse, source.path);
+    report.skipped.push(...skipped);
+    if (files.length === 0) report.warnings.push(`Source ${source.key ?? `sources[${index}]`} (${source.path}) matches no file: 0 new files.`);
+    for (const file of files) if (!found.has(file)) found.set(file, { file, source, pinned: false });
+  }
+  for (const input of given.inputs ?? []) {
+    const { files, skipped } = await expandPath(warehouse, input);
+    report.skipped.push(...skipped);
+    if (files.length === 0) {
+      throw new ConfigError(
+        existsSync(input) ? `Input ${input} holds no .csv, .json, .ndjson, .jsonl or .parquet file.` : `Input file ${input} does not exist.`,
+      );
+    }
+    for (const file of files) {
+      const covering = (await matchSources(warehouse, given.sources, [file])).get(file);
+      const configured = found.get(file) ?? { file, source: covering === undefined ? defaultsOf(given) : (given.sources[covering] as SourceSpec), pinned: true };
+      found.set(file, { ...configured, pinned: true });
+    }
+  }
+  return [...found.values()];
+}
+
+/** SHA-256 of the file's bytes and, for an uncompressed file, whether it holds a CR (one read for both). */
+async function hashFile(file: string): Promise<{ hash: string; carriageReturn?: boolean }> {
+  const hash = createHash('sha256');
+  let carriageReturn = false;
+  for await (const chunk of createReadStream(file)) {
+    hash.update(chunk as Buffer);
+    carriageReturn ||= (chunk as Buffer).includes(13);
+  }
+  return { hash: hash.digest('hex'), carriageReturn: /\.gz$/i.test(file) ? undefined : carriageReturn };
+}
+
+async function loadFile(warehouse: Warehouse, entry: FoundFile, rawStore: string | undefined, copies: string[]): Promise<FileLoad> {
+  const { file, source } = entry;
+  const { hash: contentHash, carriageReturn } = await hashFile(file);
+  const readFp = readFingerprint(file, source);
+  const [known] = await warehouse.rows<{ load_id: number; rows_read: bigint }>(
+    `select load_id, rows_read from raw_files where content_hash = $hash and read_fingerprint = $fp`,
+    { hash: contentHash, fp: readFp },
+  );
+  let loadId: number;
+  let rows: number;
+  if (known) {
+    loadId = known.load_id;
+    rows = Number(known.rows_read);
+  } else {
+    loadId = (await warehouse.value<number>(`select coalesce(max(load_id), 0) + 1 from raw_files`)) ?? 1;
+    const sizeBytes = statSync(file).size;
+    const content = await readIntoRaw(warehouse, file, formatOf(file) ?? 'csv', source, loadId, rawStore, sizeBytes, carriageReturn);
+    if (content.storedFile && rawStore) copies.push(join(dirname(rawStore), content.storedFile));
+    rows = content.rowsRead;
+    await warehouse.run(
+      `insert into raw_files values ($load_id, $file, $hash, $fp, $size, $format, $columns::varchar[], $rows, $malformed, now(), null, $stored)`,
+      {
+        load_id: loadId,
+        file,
+        hash: contentHash,
+        fp: readFp,
+        size: sizeBytes,
+        format: formatOf(file) ?? 'csv',
+        columns: JSON.stringify(content.columns),
+        rows,
+        malformed: content.rowsMalformed,
+        stored: content.storedFile ?? null,
+      },
+    );
+  }
+  const [path] = await warehouse.rows<{ load_id: number; pinned: boolean }>(`select load_id, pinned from raw_paths where source_file = $file`, { file });
+  const supersedes = path && path.load_id !== loadId ? [path.load_id] : [];
+  if (!path || path.load_id !== loadId || (entry.pinned && !path.pinned)) {
+    await warehouse.run(
+      `insert or replace into raw_paths values ($file, $load_id, $pinned, now())`,
+      { file, load_id: loadId, pinned: entry.pinned || Boolean(path?.pinned) },
+    );
+  }
+  if (supersedes.length > 0) {
+    // superseded only where no other path still holds that content
+    await warehouse.run(
+      `update raw_files set superseded_by = $load_id where load_id = $old and load_id not in (select load_id from raw_paths)`,
+      { load_id: loadId, old: supersedes[0] as number },
+    );
+  }
+  await warehouse.run(`update raw_files set superseded_by = null where load_id = $load_id`, { load_id: loadId });
+  return { file, status: known ? 'already_loaded' : 'loaded', loadId, rows, supersedes };
+}
+
+/** Paths that count: under a configured source (first match wins), or pinned by --input. */
+async function countingPaths(warehouse: Warehouse, matched: Map<string, number>): Promise<string[]> {
+  const pinned = await warehouse.rows<{ source_file: string }>(`select source_file from raw_paths where pinned`);
+  return [...new Set([...matched.keys(), ...pinned.map((row) => row.source_file)])];
+}
+
+/**
+ * Each path under a configured source, with the first such source's index:
+ * the stored paths, or the `paths` given. One query for all of them.
+ */
+async function matchSources(warehouse: Warehouse, sources: SourceSpec[], paths?: string[]): Promise<Map<string, number>> {
+  if (sources.length === 0) return new Map();
+  const patterns = sources.map((source, index) => {
+    const path = resolve(source.path);
+    // a path gone from disk (a folder archived whole) still names what it named: the file, or what was below it
+    const kind = existsSync(path) ? (statSync(path).isDirectory() ? 'dir' : 'file') : /[*?[]/.test(source.path) ? 'glob' : 'gone';
+    return { index, kind, path };
+  });
+  const rows = await warehouse.rows<{ source_file: string; source_index: number }>(
+    `with patterns as (select unnest($patterns::struct(index integer, kind varchar, path varchar)[], recursive := true)),
+     candidate_paths as (
+         select source_file from raw_paths where $paths is null
+         union all
+         select unnest($paths::varchar[])
+     )
+     select raw_paths.source_file, min(patterns.index) as source_index
+     from candidate_paths as raw_paths
+     inner join patterns
+         on (patterns.kind = 'file' and raw_paths.source_file = patterns.path)
+         or (patterns.kind in ('dir', 'gone') and starts_with(raw_paths.source_file, rtrim(patterns.path, '/') || '/'))
+         or (patterns.kind = 'gone' and raw_paths.source_file = patterns.path)
+         or (patterns.kind = 'glob' and raw_paths.source_file glob patterns.path)
+     group by raw_paths.source_file`,
+    { patterns: JSON.stringify(patterns), paths: paths ? JSON.stringify(paths) : null },
+  );
+  return new Map(rows.map((row) => [row.source_file, row.source_index]));
+}
+
+/**
+ * The loads that count now, each with the settings of the source its path
+ * is under (a load held by several paths: the first path's), and for
+ * pinned paths under no source the settings they were given with.
+ */
+async function currentLoads(warehouse: Warehouse, given: IngestSources, matched: Map<string, number>): Promise<CurrentLoad[]> {
+  const paths = await warehouse.rows<{
+    source_file: string; load_id: number; pinned: boolean; format: string; source_columns: string[]; stored_file: string | null; rows_read: bigint;
+  }>(
+    `select raw_paths.source_file, raw_paths.load_id, raw_paths.pinned, raw_files.format, raw_files.source_columns,
+            raw_files.stored_file, raw_files.rows_read
+     from raw_paths inner join raw_files on raw_paths.load_id = raw_files.load_id
+     order by raw_paths.source_file`,
+  );
+  const defaults = defaultsOf(given);
+  const loads = new Map<number, CurrentLoad>();
+  for (const path of paths) {
+    const index = matched.get(path.source_file);
+    if (index === undefined && !path.pinned) continue;
+    if (loads.has(path.load_id)) continue;
+    const source = index !== undefined ? (given.sources[index] as SourceSpec) : defaults;
+    loads.set(path.load_id, {
+      load_id: path.load_id,
+      source_file: path.source_file,
+      format: path.format,
+      source_columns: [...path.source_columns],
+      stored_file: path.stored_file,
+      rows_read: Number(path.rows_read),
+      source,
+    });
+  }
+  return [...loads.values()].sort((a, b) => a.load_id - b.load_id);
+}
+
+/** `convbill forget`: paths given with --input that stop counting at the next build, unless a source covers them. */
+export async function forget(warehouse: Warehouse, pattern: string): Promise<string[]> {
+  await createRawLayer(warehouse);
+  const path = resolve(pattern);
+  const rows = await warehouse.rows<{ source_file: string }>(
+    `update raw_paths set pinned = false
+     where pinned and (source_file = $path or starts_with(source_file, $path || '/') or source_file glob $path)
+     returning source_file`,
+    { path },
+  );
+  return rows.map((row) => row.source_file).sort();
+}

@@ -1,0 +1,57 @@
+/**
+ * `query`: run one SQL statement against a convbill database and print it as
+ * a table, CSV or JSON. Instants print as UTC ISO-8601 whatever the machine's
+ * timezone: we format DuckDB's microseconds ourselves.
+ */
+import { ConfigError, RunError, engineMessage } from '../engine/errors.js';
+import { plainValue } from '../engine/values.js';
+import { Warehouse } from '../engine/warehouse.js';
+
+export type QueryFormat = 'table' | 'csv' | 'json';
+export const QUERY_FORMATS: QueryFormat[] = ['table', 'csv', 'json'];
+
+export interface QueryResult {
+  columns: string[];
+  rows: (string | number | boolean | null)[][];
+}
+
+export async function query(db: string, sql: string): Promise<QueryResult> {
+  const warehouse = await Warehouse.open(db, { readOnly: true });
+  try {
+    const { columns, rows } = await warehouse.table(sql).catch((error: unknown) => {
+      throw new RunError(`Query failed: ${engineMessage(error)}.`, { cause: error });
+    });
+    return { columns, rows: rows.map((row) => row.map(plainValue)) };
+  } finally {
+    warehouse.close();
+  }
+}
+
+function csvCell(value: string | number | boolean | null): string {
+  if (value === null) return '';
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export function formatResult(result: QueryResult, format: QueryFormat): string {
+  if (format === 'json') {
+    const objects = result.rows.map((row) => Object.fromEntries(result.columns.map((column, i) => [column, row[i]])));
+    return JSON.stringify(objects, null, 2);
+  }
+  if (format === 'csv') {
+    return [result.columns, ...result.rows].map((row) => row.map(csvCell).join(',')).join('\n');
+  }
+  const cells = [result.columns, ...result.rows.map((row) => row.map((value) => (value === null ? 'NULL' : String(value))))];
+  const widths = result.columns.map((_, i) => Math.max(...cells.map((row) => String(row[i]).length)));
+  const line = (row: unknown[]) => row.map((cell, i) => String(cell).padEnd(widths[i] ?? 0)).join(' | ').trimEnd();
+  const rule = widths.map((width) => '-'.repeat(width)).join('-+-');
+  const footer = `(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})`;
+  return [line(result.columns), rule, ...result.rows.map((row, i) => line(cells[i + 1] ?? row)), footer].join('\n');
+}
+
+export function parseFormat(value: string): QueryFormat {
+  if (!(QUERY_FORMATS as string[]).includes(value)) {
+    throw new ConfigError(`Option --format must be one of ${QUERY_FORMATS.join(', ')}, not "${value}".`);
+  }
+  return value as QueryFormat;
+}

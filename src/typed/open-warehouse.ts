@@ -1,0 +1,38 @@
+/**
+ * The typed API: the published facts as a Kysely instance, each published
+ * table and column typed (src/schema.ts, generated from a real build and
+ * checked against one by test/typed-api.test.ts). Analysts get checked
+ * queries instead of strings; values are mapped as src/kysely-duckdb.ts says.
+ *
+ *   const db = openWarehouse();
+ *   try { … await db.selectFrom('fct_conversation_counts').selectAll().execute() … }
+ *   finally { await db.destroy(); }   // closes the database file: always call it
+ *
+ * Opening is lazy, as with any Kysely dialect: a missing file, or one a build
+ * holds, fails the first query, not this call.
+ */
+import { Kysely } from 'kysely';
+import { resolveBuildOptions } from '../config/build-options.js';
+import { DuckDBDialect } from './dialect.js';
+import { publishedPathOf } from '../build/publish.js';
+import type { Database } from './schema.js';
+
+export interface OpenWarehouseOptions {
+  /**
+   * Default true. The published copy is replaced by each build, so writes to
+   * it would be lost; pass false only for a database of your own.
+   */
+  readOnly?: boolean;
+  /** the config file naming the database when no path is given (default: ./convbill.json when present) */
+  config?: string;
+}
+
+/** `path` defaults to the published copy of the configured database (`<db name>_published.duckdb`). */
+export function openWarehouse(path?: string, options: OpenWarehouseOptions = {}): Kysely<Database> {
+  let target = path;
+  if (target === undefined) {
+    const resolved = resolveBuildOptions({ config: options.config });
+    target = resolved.publishedDb ?? publishedPathOf(resolved.db);
+  }
+  return new Kysely<Database>({ dialect: new DuckDBDialect({ path: target, readOnly: options.readOnly ?? true }) });
+}
