@@ -1,6 +1,6 @@
 /**
  * The command line as a user runs it: the compiled binary, exit statuses of
- * rules §7, one-sentence errors, query formats, and the Parquet exports.
+ * docs/billing-rules.md §7, one-sentence errors, query formats, and the Parquet exports.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Billing cycles (rules §3) and the overlap rule (rules §4): anchor days with
+ * Billing cycles (docs/billing-rules.md §3) and the overlap rule (docs/billing-rules.md §4): anchor days with
  * month-end clamping, local midnight across daylight-saving changes, explicit
  * calendars, and the edges of a cycle and of as-of.
  */

@@ -1,5 +1,5 @@
 /**
- * `explain` on the seed's worked examples (billing rules §1, S1-S8): each
+ * `explain` on the seed's worked examples (docs/billing-rules.md §1, S1-S8): each
  * conversation, the interactions behind it with their file and row numbers,
  * and the rule that made it a conversation of its own. One org per example,
  * one file each, one build for all of them.

@@ -1,5 +1,5 @@
 /**
- * Fuzz (rules §5, §7): a valid CSV, NDJSON and Parquet file, mutated byte by
+ * Fuzz (docs/billing-rules.md §5, §7): a valid CSV, NDJSON and Parquet file, mutated byte by
  * byte and value by value, each mutation built ALONE into a fresh database.
  *
  * For every input: the build succeeds, or it throws a ConvbillError (exit 1
@@ -45,7 +45,7 @@ const AS_OF = '2024-03-01T00:00:00Z';
 const CLI_AS_OF = '2030-01-01T00:00:00Z';
 const cliPath = resolve('dist/src/cli/main.js');
 
-/** rules §5 */
+/** docs/billing-rules.md §5 */
 const REASONS = new Set([
   'malformed_row',
   'missing_integration_id',
@@ -898,7 +898,7 @@ function excerpt(bytes: Buffer, at: number | undefined): string {
   return `bytes ${from}..${from + slice.length} of ${bytes.length}: ${text}`;
 }
 
-/** What a message must be (rules §7): one sentence naming the file. */
+/** What a message must be (docs/billing-rules.md §7): one sentence naming the file. */
 function sentenceProblems(message: string, file: string): string[] {
   const problems: string[] = [];
   if (/[\r\n]/.test(message)) problems.push('the message spans lines');

@@ -1,5 +1,5 @@
 /**
- * Ingest (rules §4): every supported format, directories and globs, column
+ * Ingest (docs/billing-rules.md §4): every supported format, directories and globs, column
  * mappings, merging of rows into interactions, and loading the same data
  * twice.
  */

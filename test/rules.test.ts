@@ -1,5 +1,5 @@
 /**
- * The seed's worked examples (billing rules §1, S1-S8), each on a real
+ * The seed's worked examples (docs/billing-rules.md §1, S1-S8), each on a real
  * DuckDB database built from a real CSV file.
  */
 import { describe, expect, it } from 'vitest';

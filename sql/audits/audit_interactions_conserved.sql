@@ -2,7 +2,7 @@
 -- returns: the offending counts, when the staged rows are not all either
 --          rejected by a row check or merged into an interaction, or when a
 --          stored interaction is neither billable in some cycle nor rejected
---          (rules §5: no row is silently dropped). No rows means it passes.
+--          (docs/billing-rules.md §5: no row is silently dropped). No rows means it passes.
 with staged as (
     select coalesce(sum(rows_staged), 0) as row_count
     from int_load_stats

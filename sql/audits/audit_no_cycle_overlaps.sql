@@ -1,6 +1,6 @@
 -- audit_no_cycle_overlaps
 -- returns: the cycles of an org that start before the previous one ends
---          (rules §3: cycles are disjoint). No rows means it passes.
+--          (docs/billing-rules.md §3: cycles are disjoint). No rows means it passes.
 with ordered_cycles as (
     select
         org_id,

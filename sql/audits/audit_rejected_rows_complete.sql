@@ -1,7 +1,7 @@
 -- audit_rejected_rows_complete
 -- returns: the interactions rejected as a whole whose rows are not all in
 --          rejected_interactions with the interaction's reason, and rows
---          listed there for an interaction that is not rejected (rules §5).
+--          listed there for an interaction that is not rejected (docs/billing-rules.md §5).
 --          No rows means it passes.
 with listed as (
     select org_id, integration_id, interaction_key, min(reason) as reason,

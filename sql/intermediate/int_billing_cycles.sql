@@ -1,7 +1,7 @@
 -- materialized: temp
 -- int_billing_cycles
 -- grain: one row per billing cycle of an org, (org_id, cycle_start).
--- purpose: rules §3 — each org's half-open cycles [cycle_start, cycle_end),
+-- purpose: docs/billing-rules.md §3 — each org's half-open cycles [cycle_start, cycle_end),
 --          from the cycle holding its earliest activity (a lower bound for
 --          its earliest billable interaction, see int_org_activity_spans) to
 --          the cycle holding as-of. Orgs in the calendar file get exactly its

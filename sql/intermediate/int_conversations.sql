@@ -6,7 +6,7 @@
 --        (integration_sk, cycle_seq, customer_account_id), where
 --        integration_sk stands for (org_id, integration_id)
 --        (int_integration_keys).
--- purpose: rules §1 — the distinct (org, cycle, integration, account) tuples
+-- purpose: docs/billing-rules.md §1 — the distinct (org, cycle, integration, account) tuples
 --          with at least one interaction overlapping the cycle, as stored
 --          from build to build. fct_billable_conversations labels them with
 --          their cycle: the cycle's id, start and end follow from

@@ -3,7 +3,7 @@
 -- grain: one row per billable interaction and cycle it overlaps,
 --        (integration_sk, interaction_key, cycle_seq), for the
 --        accounts this build recounts.
--- purpose: rules §4 — an interaction counts once in every cycle it touches.
+-- purpose: docs/billing-rules.md §4 — an interaction counts once in every cycle it touches.
 --          A full refresh takes every billable interaction; an incremental
 --          build only those of int_dirty_accounts. Most interactions touch
 --          one cycle; only the others go through unnest, which costs more

@@ -4,7 +4,7 @@
 -- int_interaction_reject_rows
 -- grain: one row per row of an interaction rejected as a whole,
 --        (load_id, source_row).
--- purpose: the interaction checks of rules §5 reject every row of the
+-- purpose: the interaction checks of docs/billing-rules.md §5 reject every row of the
 --          interaction that passed the row checks. For each interaction this
 --          build touched, its rows are rewritten: the ones stored before
 --          (their reason may change, say from after_as_of to a conflict) and

@@ -6,7 +6,7 @@
 --        so far. integration_sk stands for (org_id, integration_id)
 --        (int_integration_keys); the org is joined back only where the
 --        cycles need it.
--- purpose: rules §4 and the interaction checks of §5, kept from build to
+-- purpose: docs/billing-rules.md §4 and the interaction checks of §5, kept from build to
 --          build. Each build rewrites only the interactions it touches:
 --          those with newly staged rows (their partial state combined with
 --          the stored one) and those whose result depends on as-of (open,

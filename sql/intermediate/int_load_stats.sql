@@ -3,7 +3,7 @@
 -- int_load_stats
 -- grain: one row per staged load, (load_id).
 -- purpose: how many of each load's physical rows staging saw, for the identity
---          of rules §5 in rpt_source_files: rows the source's filter kept
+--          of docs/billing-rules.md §5 in rpt_source_files: rows the source's filter kept
 --          (staged), left out on purpose (filtered), and that no reader could
 --          fit (malformed). A load is staged once, by the build after it
 --          arrives, so the counts are kept rather than recounted.

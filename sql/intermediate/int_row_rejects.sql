@@ -3,7 +3,7 @@
 -- replaces: cfg_scope_loads
 -- int_row_rejects
 -- grain: one row per staged row that failed a row check, (load_id, source_row).
--- purpose: the row checks of rules §5 (first failing reason wins, decided in
+-- purpose: the row checks of docs/billing-rules.md §5 (first failing reason wins, decided in
 --          stg_rows) and the rows no reader could fit (stg_malformed_rows),
 --          with the row as read: a row's own checks never change,
 --          so each load's rejects are written once, by the build that

@@ -2,7 +2,7 @@
 -- int_scope_interactions
 -- grain: one row per interaction key among the staged rows,
 --        (integration_sk, interaction_key).
--- purpose: the merge of rules §4 over the rows this build stages, kept as
+-- purpose: the merge of docs/billing-rules.md §4 over the rows this build stages, kept as
 --          partial aggregates (counts, earliest and latest instants, the
 --          lowest and highest account hash) rather than final values:
 --          every one of them combines with the interaction's earlier state

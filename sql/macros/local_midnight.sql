@@ -1,4 +1,4 @@
--- local_midnight(local_date, tz): the instant a local calendar day starts (rules §3).
+-- local_midnight(local_date, tz): the instant a local calendar day starts (docs/billing-rules.md §3).
 -- Where midnight happens twice (clocks go back at 01:00) it is the first
 -- occurrence; where it does not happen (clocks jump forward at 00:00) it is the
 -- first instant after the gap. ICU alone gives the second occurrence, so we try

@@ -1,6 +1,6 @@
 -- dim_billing_cycles
 -- grain: one row per billing cycle of an org, (org_id, cycle_start).
--- purpose: rules §3 — each org's half-open cycles [cycle_start, cycle_end),
+-- purpose: docs/billing-rules.md §3 — each org's half-open cycles [cycle_start, cycle_end),
 --          from the cycle holding its earliest billable interaction to the
 --          cycle holding as-of (int_billing_cycles may start earlier, from
 --          rows that turned out not to be billable). cycle_seq orders an org's

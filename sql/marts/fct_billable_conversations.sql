@@ -2,7 +2,7 @@
 -- fct_billable_conversations
 -- grain: one row per billable conversation,
 --        (org_id, cycle_start, integration_id, customer_account_id).
--- purpose: rules §1 — the stored conversations (int_conversations) with
+-- purpose: docs/billing-rules.md §1 — the stored conversations (int_conversations) with
 --          their org and integration (int_integration_keys), their cycle's
 --          labels and their integration's platform. A view:
 --          the labels follow from (org_id, cycle_seq) and

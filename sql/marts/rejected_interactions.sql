@@ -1,7 +1,7 @@
 -- materialized: view
 -- rejected_interactions
 -- grain: one row per rejected input row, (load_id, source_row).
--- purpose: rules §5 — no input row silently disappears. Rows that failed a
+-- purpose: docs/billing-rules.md §5 — no input row silently disappears. Rows that failed a
 --          row check (int_row_rejects) and every row of an interaction
 --          rejected as a whole (int_interaction_reject_rows), with the file
 --          they came from. raw is the row as read, as a JSON object of the

@@ -1,6 +1,6 @@
 -- rpt_data_quality
 -- grain: one row per check, (check_name).
--- purpose: the run's data-quality summary for what is not a reject (rules §5):
+-- purpose: the run's data-quality summary for what is not a reject (docs/billing-rules.md §5):
 --          rows whose platform differs from the one their integration bills
 --          under, integrations billed as 'unknown', rows
 --          superseded by a newer version of their file, and, once a price

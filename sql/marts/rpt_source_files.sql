@@ -1,6 +1,6 @@
 -- rpt_source_files
 -- grain: one row per loaded file version, (load_id).
--- purpose: the identity of rules §5 per file: rows read = accepted + rejected
+-- purpose: the identity of docs/billing-rules.md §5 per file: rows read = accepted + rejected
 --          + filtered. rows_read is what the file physically holds (CSV lines
 --          after the header, NDJSON lines, JSON array elements, Parquet
 --          rows), counted when it was read, malformed rows included; every

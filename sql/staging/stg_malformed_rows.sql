@@ -2,7 +2,7 @@
 -- stg_malformed_rows
 -- grain: one row per physical row a reader could not fit, in the loads this
 --        build stages (load_id, source_row).
--- purpose: rules §5's malformed_row: too few or too many fields, an
+-- purpose: docs/billing-rules.md §5's malformed_row: too few or too many fields, an
 --          unterminated quote, bytes invalid in the file's encoding, a line
 --          over the size limit, a JSON line that is no object. The raw layer
 --          keeps them as the reader reported them; raw is a JSON object of

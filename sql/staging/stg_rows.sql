@@ -7,7 +7,7 @@
 -- purpose: trims the text keys, parses the timestamps, classifies the row as an
 --          interaction row or a message row, gives rows without an
 --          interaction_id a key of their own, and applies the row checks of
---          rules §5 (first failing reason wins, in the rules' order; rows a
+--          docs/billing-rules.md §5 (first failing reason wins, in the rules' order; rows a
 --          reader could not fit, malformed_row, are stg_malformed_rows').
 --          raw_scope_rows has already mapped each file's own columns to the
 --          contract's with its source's settings of this build.

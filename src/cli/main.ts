@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `convbill` command: a thin layer over the library API. Every failure
- * ends as one sentence on stderr and the exit status of rules §7
+ * ends as one sentence on stderr and the exit status of docs/billing-rules.md §7
  * (0 success, 1 run failed, 2 usage or configuration error).
  */
 import { existsSync, realpathSync, writeFileSync } from 'node:fs';

@@ -16,7 +16,7 @@ import { publishedPathOf } from '../build/publish.js';
 
 export const DEFAULT_CONFIG_FILE = 'convbill.json';
 export const DEFAULT_DB = 'convbill.duckdb';
-/** rules §4: earlier than this, a timestamp is a unit mistake, not a log time */
+/** docs/billing-rules.md §4: earlier than this, a timestamp is a unit mistake, not a log time */
 export const DEFAULT_VALID_FROM = '2000-01-01T00:00:00Z';
 
 export interface BuildOptions {

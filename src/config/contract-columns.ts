@@ -1,4 +1,4 @@
-/** The input contract's column names (rules §4), shared by config and ingest. */
+/** The input contract's column names (docs/billing-rules.md §4), shared by config and ingest. */
 export const CANONICAL_COLUMNS = [
   'org_id',
   'integration_id',

@@ -1,5 +1,5 @@
 /**
- * Errors that reach the user as one sentence and an exit status (rules §7):
+ * Errors that reach the user as one sentence and an exit status (docs/billing-rules.md §7):
  * 1 = the run failed (engine or data error), 2 = usage or configuration error,
  * 3 = reconcile found differences.
  */

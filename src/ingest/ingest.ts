@@ -1,6 +1,6 @@
 /**
  * Ingest: the sources' files into the raw layer, and the set of loads that
- * count now (rules §4, "Sources" and "Files and versions").
+ * count now (docs/billing-rules.md §4, "Sources" and "Files and versions").
  *
  * Every file found is hashed; content already loaded the same way adds
  * nothing, but the path now points at it (a path put back to an earlier

@@ -1,6 +1,6 @@
 /**
  * Line endings: a text file's lines end at LF, CRLF or a lone CR alike
- * (rules §5 counts physical lines). DuckDB's strict CSV reader takes one
+ * (docs/billing-rules.md §5 counts physical lines). DuckDB's strict CSV reader takes one
  * kind per file and stops at a mix, so a file holding any CR is read from a
  * copy whose every line ends in LF. The copy is a byte stream through Node:
  * bounded memory, native regular-expression speed, no row parsing.

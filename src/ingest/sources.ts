@@ -2,7 +2,7 @@
  * Sources: what a source's settings say, their check before anything loads,
  * and which files a source (or an --input path) names.
  *
- * A source's settings split in two (rules §4): how its files are *read*
+ * A source's settings split in two (docs/billing-rules.md §4): how its files are *read*
  * (format options: encoding, header, delimiter, quote, line size, and the
  * Hive values of the path) shape the raw layer, so changing them reads the
  * file again; how its rows are *staged* (mapping, constants, filter,

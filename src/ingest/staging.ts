@@ -1,13 +1,13 @@
 /**
  * What staging reads of each current load: the projection that maps the
  * file's own columns to the contract's, with its source's constants,
- * filter, timezone and epoch unit (rules §4). Worked out on every build
+ * filter, timezone and epoch unit (docs/billing-rules.md §4). Worked out on every build
  * from the settings in force, so a corrected mapping takes effect without
  * reloading the file, and kept in `cfg_loads` (with a fingerprint of the
  * settings) for the build's planner and for `explain`.
  *
  * A mapped column the file does not have is a configuration error naming
- * the file, the column and the columns the file has (rules §5).
+ * the file, the column and the columns the file has (docs/billing-rules.md §5).
  */
 import { CANONICAL_COLUMNS, TIMESTAMP_COLUMNS, type CanonicalColumn } from '../config/contract-columns.js';
 import { ConfigError, engineMessage } from '../engine/errors.js';

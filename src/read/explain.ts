@@ -96,7 +96,7 @@ listed_conversations as (
         and ($cycle::varchar is null or cycle_id = $cycle)
 ),
 
--- rules §4: started_at < cycle_end and effective_end >= cycle_start
+-- docs/billing-rules.md §4: started_at < cycle_end and effective_end >= cycle_start
 overlapping_interactions as (
     select
         listed_conversations.cycle_start,

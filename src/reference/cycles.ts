@@ -1,5 +1,5 @@
 /**
- * Billing-cycle configuration (rules §3) into the tables the cycle model reads:
+ * Billing-cycle configuration (docs/billing-rules.md §3) into the tables the cycle model reads:
  * `cfg_cycle_rules` (per-org anchor day and timezone) and `cfg_calendar`
  * (explicit cycles, validated here because a bad calendar is a configuration
  * error, exit 2, that must stop the run before any model).

@@ -1,5 +1,5 @@
 /**
- * The integrations reference (rules §6): integration_id, platform and
+ * The integrations reference (docs/billing-rules.md §6): integration_id, platform and
  * optionally org_id and name, into `cfg_integrations`. A line without an
  * integration or platform, or two lines giving one integration two platforms,
  * is a configuration error.

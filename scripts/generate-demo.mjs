@@ -5,7 +5,7 @@
  *
  * Rerun from the repository root with
  *
- *     node seeds/demo/generate.mjs
+ *     node scripts/generate-demo.mjs
  *
  * then `npm run demo`. It rewrites integrations.csv and everything in logs/;
  * convbill.json is written by hand and left alone.
@@ -29,7 +29,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const here = dirname(fileURLToPath(import.meta.url));
+const here = join(dirname(fileURLToPath(import.meta.url)), '..', 'seeds', 'demo');
 const logs = join(here, 'logs');
 
 // ---------------------------------------------------------------- randomness
