@@ -15,7 +15,8 @@ import { build } from '../src/build/build.js';
 import { resolveBuildOptions } from '../src/config/build-options.js';
 import { DuckDBDialect } from '../src/typed/dialect.js';
 import { sqlDirectory } from '../src/project/models.js';
-import { PUBLISHED_TABLES, publishedPathOf } from '../src/build/publish.js';
+import { PUBLISHED_TABLES } from '../src/build/publish.js';
+import { publishedPathOf } from '../src/config/warehouse-paths.js';
 import { reconcile } from '../src/read/reconcile.js';
 
 /** Builds, reconciles and rebuilds the demo in `dir`; returns the published copy. */

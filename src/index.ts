@@ -4,7 +4,7 @@ export { ingestOnly } from './ingest/ingest-only.js';
 export { testWarehouse } from './project/data-tests.js';
 export { listRuns, type RunResults } from './build/run-history.js';
 export { RunLog, type LogOptions } from './engine/log.js';
-export { publishedPathOf } from './build/publish.js';
+export { publishedPathOf } from './config/warehouse-paths.js';
 export {
   resolveBuildOptions,
   readConfigFile,

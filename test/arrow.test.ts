@@ -19,7 +19,8 @@ import { type Data, type Decimal, RecordBatchReader, Table, Type, tableFromIPC }
 import { beforeAll, describe, expect, it } from 'vitest';
 import { arrowBatches, arrowTable } from '../src/read/arrow.js';
 import { ConfigError, RunError } from '../src/engine/errors.js';
-import { PUBLISHED_TABLES, publishedPathOf } from '../src/build/publish.js';
+import { PUBLISHED_TABLES } from '../src/build/publish.js';
+import { publishedPathOf } from '../src/config/warehouse-paths.js';
 import { type ExportFormat, exportTable, resolveExportFormat } from '../src/read/export-table.js';
 import { Warehouse, sqlString } from '../src/engine/warehouse.js';
 import { type TestBuild, buildFacts, tempDir, writeCsv } from './helpers.js';

@@ -10,7 +10,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { CompiledQuery, Kysely, sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBDialect } from '../src/typed/dialect.js';
-import { publishedPathOf } from '../src/build/publish.js';
+import { publishedPathOf } from '../src/config/warehouse-paths.js';
 import type { Database } from '../src/typed/schema.js';
 import { buildSchemaDatabase, schemaSource, tsType } from '../scripts/gen-schema-types.js';
 import { openWarehouse } from '../src/typed/open-warehouse.js';

@@ -17,14 +17,15 @@ import { checkSources } from '../ingest/sources.js';
 import { loadIntegrations } from '../reference/integrations.js';
 import { RunLog } from '../engine/log.js';
 import { type AuditResult, ModelError, type ModelTiming, installMacros, runAudits, runModels } from '../project/models.js';
-import { publish, publishedPathOf } from './publish.js';
+import { publish } from './publish.js';
 import { loadPrices } from '../reference/prices.js';
 import { recordCountChanges } from './restatements.js';
-import { createRawLayer, createScopeView, rawStoreOf } from '../ingest/raw-layer.js';
-import { type RunResults, finishRun, modelResults, recordPartitions, recordRunFiles, runsDirectory, startRun, writeRunResults } from './run-history.js';
+import { createRawLayer, createScopeView } from '../ingest/raw-layer.js';
+import { type RunResults, finishRun, modelResults, recordPartitions, recordRunFiles, startRun, writeRunResults } from './run-history.js';
 import { type BuildSummary, readSummary } from './summary.js';
 import { isoFromMicros } from '../engine/values.js';
 import { Warehouse, sqlString } from '../engine/warehouse.js';
+import { publishedPathOf, rawStoreOf, runsDirectory, spillDirectoryOf } from '../config/warehouse-paths.js';
 
 export interface BuildResult {
   db: string;
@@ -46,7 +47,7 @@ export async function openWorking(options: Pick<BuildOptions, 'db' | 'threads' |
   const warehouse = await Warehouse.open(options.db, {
     threads: options.threads,
     memoryLimit: options.memoryLimit,
-    tempDirectory: options.db === ':memory:' ? undefined : `${options.db}.tmp`,
+    tempDirectory: spillDirectoryOf(options.db),
   });
   await installMacros(warehouse);
   await createRawLayer(warehouse);

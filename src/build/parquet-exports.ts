@@ -28,6 +28,7 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import { RunError, engineMessage } from '../engine/errors.js';
 import { type Warehouse, sqlString } from '../engine/warehouse.js';
+import { parquetVersionsOf } from '../config/warehouse-paths.js';
 
 /** The fact tables exported, with their columns: marts are never `select *`. */
 export const EXPORTED_TABLES: Record<string, string[]> = {
@@ -42,11 +43,6 @@ export const EXPORTED_TABLES: Record<string, string[]> = {
 
 const DETAIL = 'fct_billable_conversations';
 
-function versionsDirectory(parquetDir: string): string {
-  const target = resolve(parquetDir);
-  return join(dirname(target), `.${basename(target)}.versions`);
-}
-
 const RUN_MARKER = '_convbill_run';
 
 export async function exportParquet(
@@ -60,7 +56,7 @@ export async function exportParquet(
       `Parquet folder ${parquetDir} exists and is not a convbill export link; move it away or choose another parquet_dir.`,
     );
   }
-  const versions = versionsDirectory(link);
+  const versions = parquetVersionsOf(link);
   const current = existsSync(link) ? resolve(dirname(link), readlinkSync(link)) : undefined;
   const reusable = current !== undefined && build.previousRunId !== null && heldRun(current) === build.previousRunId;
   const version = join(versions, `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`);
@@ -92,7 +88,7 @@ export async function exportParquet(
   }
   const staged = `${link}.swap-${process.pid}`;
   rmSync(staged, { force: true });
-  symlinkSync(join(`.${basename(link)}.versions`, basename(version)), staged);
+  symlinkSync(join(basename(parquetVersionsOf(link)), basename(version)), staged);
   renameSync(staged, link);
   return { link, version, replaced: current };
 }
@@ -103,7 +99,7 @@ export async function exportParquet(
  * Called once the published copy naming the new version is in place.
  */
 export function pruneExportVersions(exported: { link: string; version: string; replaced?: string }): void {
-  const versions = versionsDirectory(exported.link);
+  const versions = parquetVersionsOf(exported.link);
   for (const entry of readdirSync(versions)) {
     const path = join(versions, entry);
     if (path !== exported.version && path !== exported.replaced) rmSync(path, { recursive: true, force: true });

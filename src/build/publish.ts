@@ -15,7 +15,7 @@
  * before the newest for such readers. Everything else is small and copied whole.
  */
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { RunError, engineMessage } from '../engine/errors.js';
 import { type Warehouse, sqlString } from '../engine/warehouse.js';
 
@@ -30,10 +30,6 @@ const WHOLE = [
 const OPTIONAL = ['rpt_invoice_reconciliation', 'rpt_reconciliation_alternatives', 'convbill_reconciliations'];
 export const PUBLISHED_TABLES = [...EXTERNAL, ...WHOLE, ...OPTIONAL];
 
-export function publishedPathOf(db: string): string {
-  const name = basename(db, extname(db));
-  return join(dirname(db), `${name}_published${extname(db) || '.duckdb'}`);
-}
 
 /**
  * Publishes the marts of the committed build `runId`, whose Parquet export

@@ -10,15 +10,15 @@
  * it is dead, marks it "interrupted".
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { ConvbillError, RunError, engineMessage } from '../engine/errors.js';
 import type { ModelTiming } from '../project/models.js';
-import { publishedPathOf } from './publish.js';
 import type { QueryResult } from '../read/query.js';
 import { openWarehouse } from '../typed/open-warehouse.js';
 import type { IngestReport } from '../ingest/ingest.js';
 import type { Warehouse } from '../engine/warehouse.js';
+import { publishedPathOf, runsDirectory } from '../config/warehouse-paths.js';
 
 export type RunStatus = 'running' | 'success' | 'failed' | 'interrupted';
 
@@ -163,11 +163,6 @@ export async function recordPartitions(warehouse: Warehouse, runId: number): Pro
   );
 }
 
-/** `<db name>_runs/`: run_results.json of the last run, and run-NNNNNN.json of each. */
-export function runsDirectory(db: string): string {
-  const name = basename(db, extname(db));
-  return join(dirname(db), `${name}_runs`);
-}
 
 export interface RunResults {
   run_id: number;

@@ -4,7 +4,7 @@
  * ends as one sentence on stderr and the exit status of docs/billing-rules.md §7
  * (0 success, 1 run failed, 2 usage or configuration error).
  */
-import { existsSync, realpathSync, writeFileSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { build } from '../build/build.js';
@@ -13,7 +13,6 @@ import { ConfigError, ConvbillError, RunError } from '../engine/errors.js';
 import { formatIngest, ingestOnly } from '../ingest/ingest-only.js';
 import { forgetInputs, formatForget } from '../ingest/forget.js';
 import { RunLog } from '../engine/log.js';
-import { publishedPathOf } from '../build/publish.js';
 import { formatResult, parseFormat, query } from '../read/query.js';
 import { listRuns } from '../build/run-history.js';
 import { formatSummary } from '../build/summary.js';
@@ -25,6 +24,7 @@ import { EXPORT_FORMATS, exportTable, resolveExportFormat } from '../read/export
 import { checkDictionary, dataDictionary } from '../read/docs.js';
 import { writeReport } from '../read/report.js';
 import { formatInit, init, initHelp } from '../config/init.js';
+import { readerDatabase } from '../config/warehouse-paths.js';
 
 export interface CliIO {
   out: (text: string) => void;
@@ -70,9 +70,7 @@ function runIdOption(value: string | undefined, flag: string): number | undefine
 /** query reads the published copy unless --db names a file. */
 function readableDatabase(flags: { db?: string; config?: string }): string {
   if (flags.db !== undefined) return flags.db;
-  const options = resolveBuildOptions({ config: flags.config });
-  const published = options.publishedDb ?? publishedPathOf(options.db);
-  return existsSync(published) || !existsSync(options.db) ? published : options.db;
+  return readerDatabase(resolveBuildOptions({ config: flags.config }));
 }
 
 function program(io: CliIO, verbose: { on: boolean }, argvOf: string[]): Command {

@@ -6,13 +6,13 @@
  * project keeps to the dependencies the brief fixes.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, extname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { type ColumnMapping, isCanonicalColumn, CANONICAL_COLUMNS } from './contract-columns.js';
 import type { CycleConfig, CycleRule } from '../reference/cycles.js';
 import { ConfigError } from '../engine/errors.js';
 import { ENCODINGS, EPOCH_UNITS, type EpochUnit, type SourceSpec } from '../ingest/sources.js';
 import type { PriceEntry } from '../reference/prices.js';
-import { publishedPathOf } from '../build/publish.js';
+import { defaultParquetDir, publishedPathOf } from './warehouse-paths.js';
 
 export const DEFAULT_CONFIG_FILE = 'convbill.json';
 export const DEFAULT_DB = 'convbill.duckdb';
@@ -281,11 +281,6 @@ function parseAnchorDay(value: string): number {
     throw new ConfigError(`Option --anchor-day must be an integer from 1 to 31, not "${value}".`);
   }
   return day;
-}
-
-export function defaultParquetDir(db: string): string {
-  const extension = extname(db);
-  return `${extension ? db.slice(0, -extension.length) : db}_parquet`;
 }
 
 export function resolveBuildOptions(flags: BuildFlags): BuildOptions {

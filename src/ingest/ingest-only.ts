@@ -8,8 +8,8 @@ import type { BuildOptions } from '../config/build-options.js';
 import { ConfigError } from '../engine/errors.js';
 import { type IngestReport, ingest } from './ingest.js';
 import type { RunLog } from '../engine/log.js';
-import { rawStoreOf } from './raw-layer.js';
 import { finishRun, recordRunFiles, startRun } from '../build/run-history.js';
+import { rawStoreOf } from '../config/warehouse-paths.js';
 
 export async function ingestOnly(options: BuildOptions, log: RunLog): Promise<IngestReport> {
   if (options.sources.length === 0 && (options.inputs ?? []).length === 0) throw new ConfigError('Nothing to ingest: pass --input PATH or list "sources" in convbill.json.');

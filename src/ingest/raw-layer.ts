@@ -16,7 +16,7 @@
  * (staging.ts), stored in `cfg_loads` with the build.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CANONICAL_COLUMNS } from '../config/contract-columns.js';
 import { RunError } from '../engine/errors.js';
 import { rawTableOf } from './readers.js';
@@ -83,10 +83,6 @@ async function retireLegacyLayer(warehouse: Warehouse): Promise<void> {
   if ((await warehouse.columnsOf('convbill_state')).length > 0) await warehouse.run(`delete from convbill_state`);
 }
 
-/** The folder of stored Parquet copies of a database file. */
-export function rawStoreOf(db: string): string | undefined {
-  return db === ':memory:' ? undefined : `${resolve(db)}.raw`;
-}
 
 /** Where a load's rows are: its table, or its stored Parquet copy read with row numbers. */
 export function rawRelationOf(load: { load_id: number; stored_file: string | null }, rawStore: string | undefined): string {

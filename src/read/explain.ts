@@ -11,9 +11,10 @@
  */
 import { ConfigError, RunError, engineMessage } from '../engine/errors.js';
 import { loadModels } from '../project/models.js';
-import { createScopeView, rawStoreOf } from '../ingest/raw-layer.js';
+import { createScopeView } from '../ingest/raw-layer.js';
 import { isoFromMicros } from '../engine/values.js';
 import { Warehouse } from '../engine/warehouse.js';
+import { rawStoreOf } from '../config/warehouse-paths.js';
 
 export interface ExplainOptions {
   /** the working database (the published copy has no interactions or raw rows) */

@@ -14,8 +14,8 @@
 import { Kysely } from 'kysely';
 import { resolveBuildOptions } from '../config/build-options.js';
 import { DuckDBDialect } from './dialect.js';
-import { publishedPathOf } from '../build/publish.js';
 import type { Database } from './schema.js';
+import { readerDatabase } from '../config/warehouse-paths.js';
 
 export interface OpenWarehouseOptions {
   /**
@@ -27,12 +27,11 @@ export interface OpenWarehouseOptions {
   config?: string;
 }
 
-/** `path` defaults to the published copy of the configured database (`<db name>_published.duckdb`). */
+/** `path` defaults to the database readers open (readerDatabase): the published copy of the configured database. */
 export function openWarehouse(path?: string, options: OpenWarehouseOptions = {}): Kysely<Database> {
   let target = path;
   if (target === undefined) {
-    const resolved = resolveBuildOptions({ config: options.config });
-    target = resolved.publishedDb ?? publishedPathOf(resolved.db);
+    target = readerDatabase(resolveBuildOptions({ config: options.config }));
   }
   return new Kysely<Database>({ dialect: new DuckDBDialect({ path: target, readOnly: options.readOnly ?? true }) });
 }
