@@ -24,7 +24,8 @@ import { createRawLayer, createScopeView } from '../ingest/raw-layer.js';
 import { type RunResults, finishRun, modelResults, recordPartitions, recordRunFiles, startRun, writeRunResults } from './run-history.js';
 import { type BuildSummary, readSummary } from './summary.js';
 import { isoFromMicros } from '../engine/values.js';
-import { Warehouse, sqlString } from '../engine/warehouse.js';
+import { Warehouse } from '../engine/warehouse.js';
+import { sqlString } from '../engine/sql-text.js';
 import { publishedPathOf, rawStoreOf, runsDirectory, spillDirectoryOf } from '../config/warehouse-paths.js';
 
 export interface BuildResult {

@@ -27,7 +27,8 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RunError, engineMessage } from '../engine/errors.js';
-import { type Warehouse, sqlString } from '../engine/warehouse.js';
+import type { Warehouse } from '../engine/warehouse.js';
+import { sqlString } from '../engine/sql-text.js';
 import { parquetVersionsOf } from '../config/warehouse-paths.js';
 
 /** The fact tables exported, with their columns: marts are never `select *`. */

@@ -133,11 +133,3 @@ export class Warehouse {
     this.instance.closeSync();
   }
 }
-
-export function sqlString(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
-}
-
-export function sqlIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}

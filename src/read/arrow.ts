@@ -43,7 +43,8 @@ import {
   makeData,
 } from 'apache-arrow';
 import { RunError, engineMessage } from '../engine/errors.js';
-import { Warehouse, sqlIdentifier } from '../engine/warehouse.js';
+import { Warehouse } from '../engine/warehouse.js';
+import { sqlIdentifier } from '../engine/sql-text.js';
 
 export interface ArrowOptions {
   /** rows per record batch (default 65,536), rounded up to whole DuckDB chunks (2,048 rows); memory held is about one batch */

@@ -12,7 +12,8 @@ import { basename, dirname, join } from 'node:path';
 import { AsyncByteQueue, RecordBatchFileWriter } from 'apache-arrow';
 import { arrowBatches } from './arrow.js';
 import { ConfigError, RunError, engineMessage } from '../engine/errors.js';
-import { Warehouse, sqlIdentifier, sqlString } from '../engine/warehouse.js';
+import { Warehouse } from '../engine/warehouse.js';
+import { sqlIdentifier, sqlString } from '../engine/sql-text.js';
 
 export type ExportFormat = 'parquet' | 'csv' | 'ndjson' | 'arrow';
 export const EXPORT_FORMATS: ExportFormat[] = ['parquet', 'csv', 'ndjson', 'arrow'];

@@ -6,7 +6,8 @@
  */
 import { ConfigError } from '../engine/errors.js';
 import { readReferenceFile } from './reference-files.js';
-import { type Warehouse, sqlString } from '../engine/warehouse.js';
+import type { Warehouse } from '../engine/warehouse.js';
+import { sqlString } from '../engine/sql-text.js';
 
 export interface CycleRule {
   anchorDay: number;
