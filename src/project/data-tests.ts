@@ -1,9 +1,10 @@
 /**
  * `convbill test`: the audits of sql/audits/, alone, over every cycle of the
- * working database. A build runs the same audits over the cycles it rewrote,
- * before it commits.
+ * working database, and their verdict. A build runs the same audits over the
+ * cycles it rewrote, before it commits.
  */
 import { type AuditResult, runAudits } from './models.js';
+import { RunError } from '../engine/errors.js';
 import { Warehouse } from '../engine/warehouse.js';
 
 export async function testWarehouse(db: string): Promise<AuditResult[]> {
@@ -17,5 +18,26 @@ export async function testWarehouse(db: string): Promise<AuditResult[]> {
     return await runAudits(warehouse);
   } finally {
     warehouse.close();
+  }
+}
+
+// DuckDB counts arrive as bigint, which JSON.stringify refuses.
+const jsonSafe = (_: string, value: unknown) => (typeof value === 'bigint' ? Number(value) : value);
+
+/** A PASS or FAIL line per test, each failure followed by its other offending rows. */
+export function formatTestResults(results: AuditResult[]): string {
+  return results
+    .flatMap((result) => [
+      `${result.passed ? 'PASS' : 'FAIL'}  ${result.name}${result.passed ? '' : `  first offending row: ${JSON.stringify(result.rows[0], jsonSafe)}`}\n`,
+      ...result.rows.slice(1).map((row) => `      also: ${JSON.stringify(row, jsonSafe)}\n`),
+    ])
+    .join('');
+}
+
+/** Throws the run's failure (exit 1) when a data test failed. */
+export function assertTestsPassed(results: AuditResult[]): void {
+  const failed = results.filter((result) => !result.passed);
+  if (failed.length > 0) {
+    throw new RunError(`${failed.length} of ${results.length} data tests failed: ${failed.map((result) => result.name).join(', ')}.`);
   }
 }

@@ -403,3 +403,13 @@ export async function checkDictionary(db: string, root = sqlDirectory()): Promis
       .filter((column) => !present.has(column)),
   };
 }
+
+/** `convbill docs --check`: throws the run's failure (exit 1) when the descriptions and the database disagree. */
+export async function assertDictionaryMatches(db: string): Promise<void> {
+  const { undescribed, absent } = await checkDictionary(db);
+  if (undescribed.length || absent.length) {
+    throw new RunError(
+      `The data dictionary and ${db} disagree: undescribed ${undescribed.join(', ') || 'none'}; described but absent ${absent.join(', ') || 'none'}.`,
+    );
+  }
+}

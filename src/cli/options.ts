@@ -1,0 +1,57 @@
+/**
+ * The options several commands share, declared once so that their text
+ * stays the same everywhere, and the small helpers the commands share.
+ */
+import { Option } from 'commander';
+import { DEFAULT_DB, resolveBuildOptions } from '../config/build-options.js';
+import { ConfigError } from '../engine/errors.js';
+import { RunLog } from '../engine/log.js';
+import { readerDatabase } from '../config/warehouse-paths.js';
+import type { CliIO } from './context.js';
+
+/** The database a command writes or audits. */
+export const workingDbOption = () => new Option('--db <file>', `working DuckDB database file (default: ${DEFAULT_DB})`);
+
+/** The database a reader opens (see readableDatabase). */
+export const readerDbOption = () => new Option('--db <file>', 'DuckDB database file (default: the published copy of the configured database)');
+
+export const configOption = () => new Option('--config <file>', 'config file (default: ./convbill.json when present)');
+
+export const logFormatOption = () =>
+  new Option('--log-format <format>', 'stderr events: text (a progress line on a terminal) or json (one object per event)')
+    .choices(['text', 'json'])
+    .default('text');
+
+export const quietOption = (description = 'print nothing on success') => new Option('--quiet', description);
+
+export const threadsOption = (description = 'DuckDB worker threads') => new Option('--threads <n>', description);
+
+export const memoryLimitOption = (description: string) => new Option('--memory-limit <size>', description);
+
+/** The formats of formatResult (read/query.ts), checked by parseFormat. */
+export const tableFormatOption = () => new Option('--format <format>', 'output format: table, csv or json').default('table');
+
+export function runLog(io: CliIO, flags: { logFormat?: string; quiet?: boolean }): RunLog {
+  return new RunLog({
+    format: flags.logFormat === 'json' ? 'json' : 'text',
+    write: io.err,
+    interactive: io.interactive ?? false,
+    quiet: Boolean(flags.quiet),
+  });
+}
+
+/** The command as typed, for the run history (quoted where a shell would need it). */
+export function commandLine(argv: string[]): string {
+  return ['convbill', ...argv.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`))].join(' ');
+}
+
+/** A run id given on the command line. */
+export function runIdOption(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value.trim())) throw new ConfigError(`Option ${flag} must be a run id (see "convbill runs"), not "${value}".`);
+  return Number(value);
+}
+
+/** Readers open the published copy unless --db names a file. */
+export const readableDatabase = (flags: { db?: string; config?: string }): string =>
+  flags.db ?? readerDatabase(resolveBuildOptions({ config: flags.config }));
