@@ -1,41 +1,49 @@
-/** The library API: what the CLI does, callable from code and tests. */
+/**
+ * The library API: what a user of the package calls (the CLI's commands, the
+ * typed API, Arrow), their option and result types, and the errors they
+ * throw. Everything else is internal and may change between versions;
+ * test/package.test.ts holds the exact list of names.
+ */
+
+// Build and load
 export { build, type BuildResult } from './build/build.js';
 export { ingestOnly } from './ingest/ingest-only.js';
-export { testWarehouse } from './project/data-tests.js';
-export { listRuns, type RunResults } from './build/run-history.js';
+// build() and ingestOnly() take BuildOptions, whose sources and cycles only this resolves from a config file and flags.
+export { resolveBuildOptions, type BuildOptions, type BuildFlags } from './config/build-options.js';
+// ingestOnly() takes a log; RunLog.silent() when none is wanted.
 export { RunLog, type LogOptions } from './engine/log.js';
-export { publishedPathOf } from './config/warehouse-paths.js';
-export {
-  resolveBuildOptions,
-  readConfigFile,
-  type BuildOptions,
-  type BuildFlags,
-  type ConfigFile,
-} from './config/build-options.js';
-export type { CycleConfig, CycleRule } from './reference/cycles.js';
-export { ConvbillError, ConfigError, RunError, DifferencesFound } from './engine/errors.js';
+export type { BuildSummary } from './build/summary.js';
 export type { SourceSpec, IngestReport } from './ingest/ingest.js';
-export { loadModels, runAudits, type AuditResult, type Model } from './project/models.js';
-export { query, formatResult, type QueryFormat, type QueryResult } from './read/query.js';
-export { formatSummary, type BuildSummary } from './build/summary.js';
-export { Warehouse } from './engine/warehouse.js';
+export type { CycleConfig, CycleRule } from './reference/cycles.js';
 export type { PriceEntry } from './reference/prices.js';
+export { init, type InitOptions, type InitResult } from './config/init.js';
+
+// Read the facts
+export { query, type QueryResult } from './read/query.js';
+export { listRuns } from './build/run-history.js';
+export { testWarehouse } from './project/data-tests.js';
+export type { AuditResult } from './project/models.js';
+// parseTolerance reads "5" or "2%" as --tolerance does, into ReconcileOptions' tolerance.
+export { reconcile, parseTolerance, type ReconcileOptions, type ReconcileResult, type Tolerance } from './read/reconcile.js';
 export {
-  reconcile,
-  formatReconciliation,
-  parseTolerance,
-  type ReconcileOptions,
-  type ReconcileResult,
-  type ReconcileFormat,
-  type Tolerance,
-} from './read/reconcile.js';
-export { explain, formatExplain, type ExplainOptions, type ExplainedConversation, type ExplainedInteraction } from './read/explain.js';
-export { diffRuns, type Diff, type DiffOptions } from './build/restatements.js';
+  explain,
+  type ExplainOptions,
+  type ExplainedConversation,
+  type ExplainedInteraction,
+  type ExplainRule,
+} from './read/explain.js';
+export { diffRuns, type Diff, type DiffOptions, type CountChange } from './build/restatements.js';
+export { exportTable, type ExportFormat, type ExportOptions } from './read/export-table.js';
+export { writeReport, renderReport, type ReportOptions } from './read/report.js';
+export { dataDictionary, checkDictionary, type DictionaryCheck } from './read/docs.js';
+
+// Typed API and Arrow
 export { openWarehouse, type OpenWarehouseOptions } from './typed/open-warehouse.js';
+// For Kysely users who bring their own database or connection.
 export { DuckDBDialect, type DuckDBDialectConfig } from './typed/dialect.js';
 export type * from './typed/schema.js';
 export { arrowBatches, arrowTable, type ArrowOptions } from './read/arrow.js';
-export { exportTable, parseExportFormat, resolveExportFormat, EXPORT_FORMATS, type ExportFormat, type ExportOptions } from './read/export-table.js';
-export { dataDictionary, checkDictionary, describeTables, lineageOf, type TableDoc, type DictionaryCheck } from './read/docs.js';
-export { writeReport, renderReport, type ReportOptions } from './read/report.js';
-export { init, initHelp, type InitOptions, type InitResult } from './config/init.js';
+// arrowBatches, arrowTable and DuckDBDialect accept an open Warehouse.
+export { Warehouse, type WarehouseOptions } from './engine/warehouse.js';
+
+export { ConvbillError, ConfigError, RunError, DifferencesFound } from './engine/errors.js';

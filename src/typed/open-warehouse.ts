@@ -1,8 +1,8 @@
 /**
  * The typed API: the published facts as a Kysely instance, each published
- * table and column typed (src/schema.ts, generated from a real build and
+ * table and column typed (schema.ts, generated from a real build and
  * checked against one by test/typed-api.test.ts). Analysts get checked
- * queries instead of strings; values are mapped as src/kysely-duckdb.ts says.
+ * queries instead of strings; values are mapped as connection.ts says.
  *
  *   const db = openWarehouse();
  *   try { … await db.selectFrom('fct_conversation_counts').selectAll().execute() … }

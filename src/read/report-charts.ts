@@ -1,0 +1,85 @@
+/**
+ * The report's charts, as inline SVG (the page fetches nothing). Each bar
+ * carries its numbers in data-* attributes, so a test can check the picture
+ * against the database.
+ */
+import { esc, fmt } from './report-html.js';
+
+const SVG = 'xmlns="http://www.w3.org/2000/svg"';
+/** Okabe–Ito: told apart with colour blindness and in greyscale print */
+export const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#f0e442', '#555555'];
+export const STATUS_COLOURS: Record<string, string> = { match: '#009e73', not_invoiced: '#e69f00', no_usage: '#cc79a7' };
+
+/** Ticks of whole conversations, 1, 2 or 5 × 10^k apart, up to at or above the data. */
+function axis(max: number): number[] {
+  if (max <= 0) return [0, 1];
+  const power = 10 ** Math.floor(Math.log10(max));
+  const step = [0.2, 0.5, 1, 2].map((s) => s * power).find((s) => s >= 1 && max / s <= 5) ?? power * 2;
+  const ticks = [];
+  for (let tick = 0; tick < max + step; tick += step) ticks.push(Math.round(tick * 1e6) / 1e6);
+  return ticks;
+}
+
+/** Conversations per cycle of one org, stacked by platform. */
+export function stackedChart(org: string, cycles: { cycle: string; parts: [string, number][] }[], colour: (platform: string) => string): string {
+  const width = 960;
+  const height = 300;
+  const left = 64;
+  const bottom = 70;
+  const top = 16;
+  const plot = height - top - bottom;
+  const totals = cycles.map((cycle) => cycle.parts.reduce((sum, [, n]) => sum + n, 0));
+  const ticks = axis(Math.max(0, ...totals));
+  const max = ticks[ticks.length - 1] as number;
+  const slot = (width - left - 8) / Math.max(cycles.length, 1);
+  const bar = Math.max(2, Math.min(48, slot * 0.7));
+  const every = Math.ceil(cycles.length / 24);
+  const y = (value: number) => top + plot - (value / max) * plot;
+  const grid = ticks.map(
+    (tick) =>
+      `<line class="grid" x1="${left}" x2="${width - 8}" y1="${y(tick)}" y2="${y(tick)}"/><text class="tick" x="${left - 6}" y="${y(tick) + 4}" text-anchor="end">${fmt(tick)}</text>`,
+  );
+  const columns = cycles.map((cycle, i) => {
+    const x = left + i * slot + (slot - bar) / 2;
+    let base = 0;
+    const rects = cycle.parts.map(([platform, n]) => {
+      const rect = `<rect class="bar" x="${x.toFixed(1)}" y="${y(base + n).toFixed(1)}" width="${bar.toFixed(1)}" height="${(y(base) - y(base + n)).toFixed(1)}" fill="${colour(platform)}" data-org="${esc(org)}" data-cycle="${esc(cycle.cycle)}" data-platform="${esc(platform)}" data-conversations="${n}"><title>${esc(`${cycle.cycle} ${platform}: ${fmt(n)}`)}</title></rect>`;
+      base += n;
+      return rect;
+    });
+    const label = i % every === 0
+      ? `<text class="label" transform="translate(${(x + bar / 2).toFixed(1)} ${top + plot + 10}) rotate(-45)" text-anchor="end">${esc(cycle.cycle)}</text>`
+      : '';
+    const sum = totals[i] as number;
+    const total = sum > 0 ? `<text class="total" x="${(x + bar / 2).toFixed(1)}" y="${(y(sum) - 4).toFixed(1)}" text-anchor="middle">${fmt(sum)}</text>` : '';
+    return `<g class="column" data-cycle="${esc(cycle.cycle)}" data-total="${sum}">${rects.join('')}${total}${label}</g>`;
+  });
+  return `<svg ${SVG} class="chart" data-chart="cycles" data-org="${esc(org)}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(`conversations per cycle of ${org}`)}">${grid.join('')}${columns.join('')}</svg>`;
+}
+export interface BarRow {
+  label: string;
+  value: number;
+  colour: string;
+  attributes: Record<string, string | number>;
+}
+
+/** One horizontal bar per row, labelled, its value at its end. */
+export function barList(chart: string, rows: BarRow[]): string {
+  const width = 960;
+  const row = 24;
+  const left = 300;
+  const height = rows.length * row + 8;
+  const max = Math.max(1, ...rows.map((bar) => bar.value));
+  const span = width - left - 90;
+  const bars = rows.map((bar, i) => {
+    const y = 4 + i * row;
+    const data = Object.entries(bar.attributes).map(([key, value]) => ` data-${key}="${esc(value)}"`).join('');
+    const label = bar.label.length > 42 ? `${bar.label.slice(0, 41)}…` : bar.label;
+    const length = Math.max(bar.value > 0 ? 1 : 0, (bar.value / max) * span);
+    return `<text class="label" x="${left - 8}" y="${y + 16}" text-anchor="end">${esc(label)}<title>${esc(bar.label)}</title></text><rect class="bar" x="${left}" y="${y + 3}" width="${length.toFixed(1)}" height="${row - 8}" fill="${bar.colour}" data-value="${bar.value}"${data}><title>${esc(`${bar.label}: ${fmt(bar.value)}`)}</title></rect><text class="value" x="${(left + length + 6).toFixed(1)}" y="${y + 16}">${fmt(bar.value)}</text>`;
+  });
+  return `<svg ${SVG} class="chart" data-chart="${chart}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(chart)}">${bars.join('')}</svg>`;
+}
+export function legend(platforms: string[], colour: (platform: string) => string): string {
+  return `<p class="legend">${platforms.map((platform) => `<span><i style="background:${colour(platform)}"></i>${esc(platform)}</span>`).join('')}</p>`;
+}
