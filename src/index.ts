@@ -2,7 +2,8 @@
 export { build, type BuildResult } from './build/build.js';
 export { ingestOnly } from './ingest/ingest-only.js';
 export { testWarehouse } from './project/data-tests.js';
-export { listRuns, type RunResults } from './build/run-history.js';
+export { type RunResults } from './build/run-history.js';
+export { listRuns } from './read/runs.js';
 export { RunLog, type LogOptions } from './engine/log.js';
 export { publishedPathOf } from './config/warehouse-paths.js';
 export {
@@ -15,7 +16,8 @@ export {
 export type { CycleConfig, CycleRule } from './reference/cycles.js';
 export { ConvbillError, ConfigError, RunError, DifferencesFound } from './engine/errors.js';
 export type { SourceSpec, IngestReport } from './ingest/ingest.js';
-export { loadModels, runAudits, type AuditResult, type Model } from './project/models.js';
+export { loadModels, type Model } from './project/load-models.js';
+export { runAudits, type AuditResult } from './project/audits.js';
 export { query, formatResult, type QueryFormat, type QueryResult } from './read/query.js';
 export { formatSummary, type BuildSummary } from './build/summary.js';
 export { Warehouse } from './engine/warehouse.js';
@@ -30,7 +32,7 @@ export {
   type Tolerance,
 } from './read/reconcile.js';
 export { explain, formatExplain, type ExplainOptions, type ExplainedConversation, type ExplainedInteraction } from './read/explain.js';
-export { diffRuns, type Diff, type DiffOptions } from './build/restatements.js';
+export { diffRuns, type Diff, type DiffOptions } from './read/diff.js';
 export { openWarehouse, type OpenWarehouseOptions } from './typed/open-warehouse.js';
 export { DuckDBDialect, type DuckDBDialectConfig } from './typed/dialect.js';
 export type * from './typed/schema.js';
