@@ -14,7 +14,7 @@ import { Kysely } from 'kysely';
 import { build } from '../src/build/build.js';
 import { resolveBuildOptions } from '../src/config/build-options.js';
 import { DuckDBDialect } from '../src/typed/dialect.js';
-import { sqlDirectory } from '../src/project/models.js';
+import { sqlDirectory } from '../src/project/load-models.js';
 import { PUBLISHED_TABLES } from '../src/build/publish.js';
 import { publishedPathOf } from '../src/config/warehouse-paths.js';
 import { reconcile } from '../src/read/reconcile.js';

@@ -20,9 +20,9 @@ export { init, type InitOptions, type InitResult } from './config/init.js';
 
 // Read the facts
 export { query, type QueryResult } from './read/query.js';
-export { listRuns } from './build/run-history.js';
+export { listRuns } from './read/runs.js';
 export { testWarehouse } from './project/data-tests.js';
-export type { AuditResult } from './project/models.js';
+export type { AuditResult } from './project/audits.js';
 // parseTolerance reads "5" or "2%" as --tolerance does, into ReconcileOptions' tolerance.
 export { reconcile, parseTolerance, type ReconcileOptions, type ReconcileResult, type Tolerance } from './read/reconcile.js';
 export {
@@ -32,7 +32,7 @@ export {
   type ExplainedInteraction,
   type ExplainRule,
 } from './read/explain.js';
-export { diffRuns, type Diff, type DiffOptions, type CountChange } from './build/restatements.js';
+export { diffRuns, type Diff, type DiffOptions, type CountChange } from './read/diff.js';
 export { exportTable, type ExportFormat, type ExportOptions } from './read/export-table.js';
 export { writeReport, renderReport, type ReportOptions } from './read/report.js';
 export { dataDictionary, checkDictionary, type DictionaryCheck } from './read/docs.js';

@@ -8,7 +8,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type LineageNode, checkDictionary, dataDictionary, describeTables, lineageOf } from '../src/read/docs.js';
-import { sqlDirectory } from '../src/project/models.js';
+import { sqlDirectory } from '../src/project/load-models.js';
 import { PUBLISHED_TABLES } from '../src/build/publish.js';
 import { reconcile } from '../src/read/reconcile.js';
 import { type InputRow, buildFacts, rows, tempDir, writeCsv } from './helpers.js';

@@ -8,7 +8,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/engine/errors.js';
-import { installMacros } from '../src/project/models.js';
+import { installMacros } from '../src/project/run-models.js';
 import { Warehouse } from '../src/engine/warehouse.js';
 import { sqlString } from '../src/engine/sql-text.js';
 import { cleanText } from './reference.js';

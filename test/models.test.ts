@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadModels } from '../src/project/models.js';
+import { loadModels } from '../src/project/load-models.js';
 import { buildFacts, rows, tempDir, writeCsv } from './helpers.js';
 
 describe('models', () => {

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runAudits } from '../src/project/models.js';
+import { runAudits } from '../src/project/audits.js';
 import { Warehouse } from '../src/engine/warehouse.js';
 import { rows, tempDir, writeCsv, writeParquet, type InputRow } from './helpers.js';
 

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { basename, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/engine/errors.js';
-import { diffRuns } from '../src/build/restatements.js';
+import { diffRuns } from '../src/read/diff.js';
 import { type InputRow, buildFacts, rows, tempDir, writeCsv } from './helpers.js';
 
 const cliPath = resolve('dist/src/cli/main.js');

@@ -5,7 +5,7 @@
  * Parquet), and an independent reference below says what each one is.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installMacros } from '../src/project/models.js';
+import { installMacros } from '../src/project/run-models.js';
 import { Warehouse } from '../src/engine/warehouse.js';
 import { sqlString } from '../src/engine/sql-text.js';
 import { buildFacts, tempDir, writeCsv, writeNdjson, writeParquet, type InputRow } from './helpers.js';

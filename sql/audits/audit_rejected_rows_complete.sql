@@ -2,7 +2,16 @@
 -- returns: the interactions rejected as a whole whose rows are not all in
 --          rejected_interactions with the interaction's reason, and rows
 --          listed there for an interaction that is not rejected (docs/billing-rules.md §5).
---          No rows means it passes.
+--          No rows means it passes. An incremental build rewrites the reject
+--          rows of the interactions it touched from the rows it staged and
+--          the ones stored before; a late row that turns a billable
+--          interaction into a conflict leaves the interaction's earlier rows,
+--          which no stored table holds, unlisted (int_interaction_reject_rows).
+--          Only rereading every load finds them: hence the declaration below,
+--          which makes the build start over as a full refresh instead of
+--          failing when this is its only failing audit.
+-- on_incremental_failure: full_refresh
+-- refresh_reason: a late row made an interaction of earlier loads a conflict, whose rows only a full refresh rereads
 with listed as (
     select org_id, integration_id, interaction_key, min(reason) as reason,
         count(distinct reason) as reasons, count(*) as row_count

@@ -16,7 +16,8 @@ import { type IngestReport, ingest } from '../ingest/ingest.js';
 import { checkSources } from '../ingest/sources.js';
 import { loadIntegrations } from '../reference/integrations.js';
 import { RunLog } from '../engine/log.js';
-import { type AuditResult, ModelError, type ModelTiming, installMacros, runAudits, runModels } from '../project/models.js';
+import { type AuditResult, runAudits } from '../project/audits.js';
+import { ModelError, type ModelTiming, installMacros, runModels } from '../project/run-models.js';
 import { publish } from './publish.js';
 import { loadPrices } from '../reference/prices.js';
 import { recordCountChanges } from './restatements.js';
@@ -254,8 +255,10 @@ async function modelsInTransaction(
     timings.push(...audits.map((audit) => ({ name: `audit ${audit.name}`, seconds: audit.seconds, status: audit.passed ? 'pass' : 'fail' } as const)));
     const failures = audits.filter((audit) => !audit.passed);
     timings.push({ name: 'phase: audits', seconds: (performance.now() - auditsStarted) / 1000 });
-    if (!plan.fullRefresh && failures.length === 1 && failures[0]?.name === 'audit_rejected_rows_complete') {
-      throw new NeedsFullRefresh('a late row made an interaction of earlier loads a conflict, whose rows only a full refresh rereads');
+    // audits that declare it (`-- on_incremental_failure: full_refresh`) retry an incremental build
+    const reasons = failures.map((failure) => failure.fullRefreshReason);
+    if (!plan.fullRefresh && failures.length > 0 && reasons.every((reason) => reason !== undefined)) {
+      throw new NeedsFullRefresh([...new Set(reasons)].join('; '));
     }
     assertAudits(failures);
     await assertRejectRate(warehouse, options, run.runId);

@@ -19,7 +19,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CycleConfig } from '../reference/cycles.js';
-import { sqlDirectory } from '../project/models.js';
+import { sqlDirectory } from '../project/load-models.js';
+import { createStateTables } from '../project/state-tables.js';
 import type { Warehouse } from '../engine/warehouse.js';
 
 export interface BuildPlan {
@@ -39,19 +40,7 @@ type StoredState = {
 };
 
 export async function createStateTable(warehouse: Warehouse): Promise<void> {
-  await warehouse.run(`
-    create table if not exists convbill_state (
-        run_id integer not null,
-        fingerprint varchar not null,
-        as_of timestamptz not null,
-        last_load_id integer not null,
-        built_at timestamptz not null
-    )`);
-  await warehouse.run(`
-    create table if not exists convbill_built_loads (
-        load_id integer primary key,
-        stage_fingerprint varchar not null
-    )`);
+  await createStateTables(warehouse, ['convbill_state', 'convbill_built_loads']);
 }
 
 /** Call inside the build's transaction, after the cycle configuration is loaded. */

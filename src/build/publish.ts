@@ -19,6 +19,7 @@ import { basename, dirname, join } from 'node:path';
 import { RunError, engineMessage } from '../engine/errors.js';
 import type { Warehouse } from '../engine/warehouse.js';
 import { sqlString } from '../engine/sql-text.js';
+import { createStateTables } from '../project/state-tables.js';
 
 /** Published as a view over the build's Parquet export. */
 const EXTERNAL = ['fct_billable_conversations'];
@@ -28,7 +29,7 @@ const WHOLE = [
   'rpt_source_files', 'rpt_data_quality', 'convbill_runs', 'convbill_run_partitions', 'convbill_count_changes',
 ];
 /** Written by `convbill reconcile`, published once there is one. */
-const OPTIONAL = ['rpt_invoice_reconciliation', 'rpt_reconciliation_alternatives', 'convbill_reconciliations'];
+export const OPTIONAL = ['rpt_invoice_reconciliation', 'rpt_reconciliation_alternatives', 'convbill_reconciliations'];
 export const PUBLISHED_TABLES = [...EXTERNAL, ...WHOLE, ...OPTIONAL];
 
 
@@ -60,9 +61,8 @@ export async function publish(warehouse: Warehouse, target: string, runId: numbe
         await warehouse.run(`create table published.${table} as select ${columns} from ${table}${empty ? ' limit 0' : ''}`);
       }
     }
-    await warehouse.run(`create table published.convbill_publication as select $run_id::integer as run_id, now() as published_at`, {
-      run_id: runId,
-    });
+    await createStateTables(warehouse, ['convbill_publication'], 'published');
+    await warehouse.run(`insert into published.convbill_publication select $run_id::integer, now()`, { run_id: runId });
     await warehouse.run('detach published');
   } catch (error) {
     await warehouse.run('detach published').catch(() => undefined);

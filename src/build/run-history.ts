@@ -1,65 +1,28 @@
 /**
- * Run history: `convbill_runs` (one row per command that changed the
- * warehouse), `convbill_run_partitions` (the (org, cycle) partitions each
- * build rewrote and what they count now) and `run_results.json`, a
- * machine-readable account of one run in the spirit of dbt's artifact.
+ * Run history, the write side: `convbill_runs` (one row per command that
+ * changed the warehouse), `convbill_run_partitions` (the (org, cycle)
+ * partitions each build rewrote and what they count now),
+ * `convbill_run_files` and `run_results.json`, a machine-readable account
+ * of one run in the spirit of dbt's artifact. `convbill runs` reads them
+ * (read/runs.ts).
  *
  * A run's row is written when it starts, in a transaction of its own, so a
  * failed run is recorded; a run killed outside any transaction stays
  * "running" until the next run, which holds the database's lock and so knows
  * it is dead, marks it "interrupted".
  */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sql } from 'kysely';
-import { ConvbillError, RunError, engineMessage } from '../engine/errors.js';
-import type { ModelTiming } from '../project/models.js';
-import type { QueryResult } from '../read/query.js';
-import { openWarehouse } from '../typed/open-warehouse.js';
+import type { ModelTiming } from '../project/run-models.js';
+import { createStateTables } from '../project/state-tables.js';
 import type { IngestReport } from '../ingest/ingest.js';
 import type { Warehouse } from '../engine/warehouse.js';
-import { publishedPathOf, runsDirectory } from '../config/warehouse-paths.js';
+import { runsDirectory } from '../config/warehouse-paths.js';
 
 export type RunStatus = 'running' | 'success' | 'failed' | 'interrupted';
 
 export async function createRunTables(warehouse: Warehouse): Promise<void> {
-  await warehouse.run(`
-    create table if not exists convbill_runs (
-        run_id integer primary key,
-        command varchar not null,
-        command_line varchar not null,
-        started_at timestamptz not null,
-        finished_at timestamptz,
-        as_of timestamptz,
-        status varchar not null,
-        error varchar,
-        full_refresh boolean,
-        refresh_reason varchar,
-        files_loaded integer,
-        rows_staged bigint,
-        rows_read bigint,
-        rows_accepted bigint,
-        rows_rejected bigint,
-        partitions_rebuilt integer,
-        duration_seconds double
-    )`);
-  await warehouse.run(`
-    create table if not exists convbill_run_partitions (
-        run_id integer not null,
-        org_id varchar not null,
-        cycle_id varchar not null,
-        cycle_start timestamptz not null,
-        cycle_end timestamptz,
-        integrations integer not null,
-        conversations bigint not null
-    )`);
-  await warehouse.run(`
-    create table if not exists convbill_run_files (
-        run_id integer not null,
-        source_file varchar not null,
-        load_id integer,
-        event varchar not null
-    )`);
+  await createStateTables(warehouse, ['convbill_runs', 'convbill_run_partitions', 'convbill_run_files']);
 }
 
 /**
@@ -208,46 +171,4 @@ export function modelResults(timings: ModelTiming[]): RunResults['results'] {
       execution_time: timing.seconds,
       rows_affected: timing.rows ?? null,
     }));
-}
-
-/** Recent runs, newest first: from the working database, or from the published copy while a build holds it. */
-export async function listRuns(options: { db: string; publishedDb?: string }, limit: number): Promise<QueryResult> {
-  try {
-    return await recentRuns(options.db, limit);
-  } catch (error) {
-    const published = options.publishedDb ?? publishedPathOf(options.db);
-    if (!(error instanceof RunError) || !/is locked/.test(error.message) || !existsSync(published)) throw error;
-    // a build holds the working file: the published copy has every run up to the last published one
-    return recentRuns(published, limit);
-  }
-}
-
-const RUN_COLUMNS = [
-  'run_id', 'command', 'status', 'started_at', 'seconds', 'as_of', 'build',
-  'rows_staged', 'rows_read', 'rows_accepted', 'rows_rejected', 'partitions_rebuilt', 'error',
-] as const;
-
-async function recentRuns(path: string, limit: number): Promise<QueryResult> {
-  const db = openWarehouse(path);
-  try {
-    const runs = await db
-      .selectFrom('convbill_runs')
-      .select(({ case: when, fn, lit, not, ref }) => [
-        'run_id', 'command', 'status', 'started_at',
-        fn<number | null>('round', ['duration_seconds', lit(1)]).as('seconds'),
-        'as_of',
-        when().when(ref('full_refresh')).then(sql.lit('full')).when(not(ref('full_refresh'))).then(sql.lit('incremental')).end().as('build'),
-        'rows_staged', 'rows_read', 'rows_accepted', 'rows_rejected', 'partitions_rebuilt', 'error',
-      ])
-      .orderBy('run_id', 'desc')
-      .limit(limit)
-      .execute()
-      .catch((error: unknown) => {
-        if (error instanceof ConvbillError) throw error;
-        throw new RunError(`Query failed: ${engineMessage(error)}.`, { cause: error });
-      });
-    return { columns: [...RUN_COLUMNS], rows: runs.map((run) => RUN_COLUMNS.map((column) => run[column])) };
-  } finally {
-    await db.destroy();
-  }
 }

@@ -22,49 +22,11 @@ import { RunError } from '../engine/errors.js';
 import { rawTableOf } from './readers.js';
 import type { Warehouse } from '../engine/warehouse.js';
 import { sqlString } from '../engine/sql-text.js';
+import { createStateTables } from '../project/state-tables.js';
 
 export async function createRawLayer(warehouse: Warehouse): Promise<void> {
   await retireLegacyLayer(warehouse);
-  await warehouse.run(`
-    create table if not exists raw_files (
-        load_id integer primary key,
-        source_file varchar not null,
-        content_hash varchar not null,
-        read_fingerprint varchar not null,
-        size_bytes bigint not null,
-        format varchar not null,
-        source_columns varchar[] not null,
-        rows_read bigint not null,
-        rows_malformed bigint not null,
-        loaded_at timestamptz not null,
-        superseded_by integer,
-        stored_file varchar
-    )`);
-  await warehouse.run(`
-    create table if not exists raw_malformed_rows (
-        load_id integer not null,
-        source_row bigint not null,
-        line bigint not null,
-        line_text varchar,
-        error varchar not null
-    )`);
-  await warehouse.run(`
-    create table if not exists raw_paths (
-        source_file varchar primary key,
-        load_id integer not null,
-        pinned boolean not null,
-        changed_at timestamptz not null
-    )`);
-  await warehouse.run(`
-    create table if not exists cfg_loads (
-        load_id integer primary key,
-        source_file varchar not null,
-        source_key varchar not null,
-        stage_fingerprint varchar not null,
-        source_timezone varchar not null,
-        epoch_unit varchar not null,
-        projection varchar not null
-    )`);
+  await createStateTables(warehouse, ['raw_files', 'raw_malformed_rows', 'raw_paths', 'cfg_loads']);
 }
 
 /**

@@ -3,7 +3,7 @@
  * working database, and their verdict. A build runs the same audits over the
  * cycles it rewrote, before it commits.
  */
-import { type AuditResult, runAudits } from './models.js';
+import { type AuditResult, runAudits } from './audits.js';
 import { RunError } from '../engine/errors.js';
 import { Warehouse } from '../engine/warehouse.js';
 

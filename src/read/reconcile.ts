@@ -11,7 +11,9 @@
 import { join } from 'node:path';
 import { ConfigError, DifferencesFound } from '../engine/errors.js';
 import { loadInvoices } from '../reference/invoices.js';
-import { installMacros, loadModels, runModels, sqlDirectory } from '../project/models.js';
+import { loadModels, sqlDirectory } from '../project/load-models.js';
+import { installMacros, runModels } from '../project/run-models.js';
+import { createStateTables } from '../project/state-tables.js';
 import { type QueryResult, formatResult } from './query.js';
 import { createRestatementTables } from '../build/restatements.js';
 import { Kysely, sql } from 'kysely';
@@ -132,22 +134,7 @@ async function record(db: Kysely<WorkingTables>, invoiceFile: string, runId: num
 }
 
 async function createReconcileTables(warehouse: Warehouse): Promise<void> {
-  await warehouse.run(`
-    create table if not exists convbill_reconciliations (
-        reconcile_id integer primary key,
-        reconciled_at timestamptz not null,
-        invoice_file varchar not null,
-        run_id integer not null,
-        lines bigint not null,
-        differences bigint not null
-    )`);
-  await warehouse.run(`
-    create table if not exists convbill_reconciled_cycles (
-        reconcile_id integer not null,
-        org_id varchar not null,
-        cycle_id varchar not null,
-        cycle_start timestamptz not null
-    )`);
+  await createStateTables(warehouse, ['convbill_reconciliations', 'convbill_reconciled_cycles']);
 }
 
 export function formatReconciliation(result: ReconcileResult, format: ReconcileFormat): string {

@@ -7,6 +7,7 @@
 import { ConfigError } from '../engine/errors.js';
 import { readReferenceFile } from './reference-files.js';
 import type { Warehouse } from '../engine/warehouse.js';
+import { namedQuery } from '../project/named-queries.js';
 import { sqlString } from '../engine/sql-text.js';
 
 export interface CycleRule {
@@ -56,42 +57,9 @@ async function loadCalendar(warehouse: Warehouse, file: string, defaultTimezone:
     required: ['org_id', 'cycle_start', 'cycle_end'],
     optional: ['cycle_id'],
   });
-  const cycleId = columns.includes('cycle_id') ? 'clean_text(cycle_id)' : 'null::varchar';
-  // A date alone is local midnight in the org's timezone; an offset-less
-  // date-time is read in that zone too.
-  await warehouse.run(
-    `insert into cfg_calendar
-     with typed as (
-         select
-             source_row,
-             coalesce(clean_text(calendar_rows.org_id), 'default') as org_id,
-             clean_text(cycle_start) as start_text,
-             clean_text(cycle_end) as end_text,
-             ${cycleId} as given_cycle_id
-         from calendar_rows
-     ),
-     zoned as (
-         select typed.*, coalesce(cfg_cycle_rules.timezone, $default_tz) as timezone
-         from typed left join cfg_cycle_rules on typed.org_id = cfg_cycle_rules.org_id
-     ),
-     parsed as (
-         select
-             *,
-             case when regexp_full_match(start_text, '[0-9]{4}-[0-9]{2}-[0-9]{2}')
-                 then local_midnight(try_cast(start_text as date), timezone)
-                 else parse_instant(start_text, timezone, 'ms') end as cycle_start,
-             case when regexp_full_match(end_text, '[0-9]{4}-[0-9]{2}-[0-9]{2}')
-                 then local_midnight(try_cast(end_text as date), timezone)
-                 else parse_instant(end_text, timezone, 'ms') end as cycle_end
-         from zoned
-     )
-     select
-         org_id,
-         coalesce(given_cycle_id, strftime(timezone(timezone, cycle_start), '%Y-%m-%d')),
-         cycle_start, cycle_end, timezone, source_row
-     from parsed`,
-    { default_tz: defaultTimezone },
-  );
+  // the calendar's query reads cycle_id: a file without the column names no cycle
+  if (!columns.includes('cycle_id')) await warehouse.run(`alter table calendar_rows add column cycle_id varchar`);
+  await warehouse.run(namedQuery('calendar_cycles'), { default_tz: defaultTimezone });
   await validateCalendar(warehouse, file);
 }
 

@@ -13,6 +13,7 @@
 import { ConfigError } from '../engine/errors.js';
 import { readReferenceFile } from './reference-files.js';
 import type { Warehouse } from '../engine/warehouse.js';
+import { namedQuery } from '../project/named-queries.js';
 
 export interface PriceEntry {
   org_id?: string;
@@ -53,21 +54,7 @@ export async function loadPrices(warehouse: Warehouse, file: string | undefined,
   }
   await insertConfigEntries(warehouse, entries);
   await assertValidLines(warehouse);
-  await warehouse.run(`
-    insert into cfg_prices
-    with cleaned as (
-        select origin, clean_text(org_id) as org_id, lower(clean_text(platform)) as platform,
-            clean_text(integration_id) as integration_id, upper(clean_text(currency)) as currency,
-            clean_text(unit_price)::decimal(18, 6) as unit_price,
-            coalesce(clean_text(included_conversations)::bigint, 0) as included_conversations,
-            clean_text(tier_up_to)::bigint as tier_to
-        from price_lines
-    )
-    select dense_rank() over (order by org_id nulls first, platform nulls first, integration_id nulls first)::integer,
-        org_id, platform, integration_id, currency, included_conversations,
-        coalesce(lag(tier_to) over (partition by org_id, platform, integration_id order by tier_to nulls last), 0),
-        tier_to, unit_price, origin
-    from cleaned`);
+  await warehouse.run(namedQuery('price_tiers'));
   await assertConsistentScopes(warehouse);
 }
 
@@ -95,49 +82,12 @@ async function insertConfigEntries(warehouse: Warehouse, entries: PriceEntry[]):
 }
 
 async function assertValidLines(warehouse: Warehouse): Promise<void> {
-  const [bad] = await warehouse.rows<{ origin: string; problem: string }>(`
-    with checked as (
-        select rowid as line, origin, case
-            when clean_text(currency) is null then 'currency is missing'
-            when clean_text(unit_price) is null then 'unit_price is missing'
-            when not regexp_full_match(clean_text(unit_price), '\\d{1,12}(\\.\\d{1,6})?')
-                then 'unit_price "' || unit_price || '" is not a price (a decimal number, 0 or more, at most 6 decimals)'
-            when clean_text(included_conversations) is not null and not regexp_full_match(clean_text(included_conversations), '\\d{1,15}')
-                then 'included_conversations "' || included_conversations || '" is not a whole number, 0 or more'
-            when clean_text(tier_up_to) is not null and not regexp_full_match(clean_text(tier_up_to), '0*[1-9]\\d{0,14}')
-                then 'tier_up_to "' || tier_up_to || '" is not a whole number of conversations, 1 or more'
-            when clean_text(platform) is not null and clean_text(integration_id) is not null
-                then 'give a platform or an integration_id, not both'
-        end as problem
-        from price_lines
-    )
-    select origin, problem from checked where problem is not null order by line limit 1`);
+  const [bad] = await warehouse.rows<{ origin: string; problem: string }>(namedQuery('price_line_problems'));
   if (bad) throw new ConfigError(`${bad.origin}: ${bad.problem}.`);
 }
 
 /** The lines of one scope must agree, and its tiers must cover every conversation once. */
 async function assertConsistentScopes(warehouse: Warehouse): Promise<void> {
-  const [bad] = await warehouse.rows<{ origin: string; problem: string }>(`
-    with scopes as (
-        select scope_id, min(origin) as origin,
-            concat_ws(', ', 'org ' || any_value(org_id), 'platform ' || any_value(platform),
-                'integration ' || any_value(integration_id)) as scope,
-            count(distinct currency) as currencies,
-            count(distinct included_conversations) as allowances,
-            count(*) - count(tier_to) as open_tiers,
-            count(tier_to) - count(distinct tier_to) as repeated_bounds
-        from cfg_prices
-        group by scope_id
-    )
-    select origin, 'the price scope (' || coalesce(nullif(scope, ''), 'default') || ') ' || case
-            when currencies > 1 then 'has lines in more than one currency'
-            when allowances > 1 then 'has lines with different included_conversations'
-            when repeated_bounds > 0 then 'repeats a tier_up_to'
-            when open_tiers = 0 then 'has no open-ended tier (a line with a blank tier_up_to) for the conversations past its last bound'
-            else 'has more than one open-ended tier (blank tier_up_to)'
-        end as problem
-    from scopes
-    where currencies > 1 or allowances > 1 or repeated_bounds > 0 or open_tiers <> 1
-    order by scope_id limit 1`);
+  const [bad] = await warehouse.rows<{ origin: string; problem: string }>(namedQuery('price_scope_problems'));
   if (bad) throw new ConfigError(`${bad.origin}: ${bad.problem}.`);
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { diffRuns, diffTable } from '../../build/restatements.js';
+import { diffRuns, diffTable } from '../../read/diff.js';
 import { resolveBuildOptions } from '../../config/build-options.js';
 import { formatResult, parseFormat } from '../../read/query.js';
 import type { CliContext } from '../context.js';

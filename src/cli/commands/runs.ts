@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { listRuns } from '../../build/run-history.js';
+import { listRuns } from '../../read/runs.js';
 import { resolveBuildOptions } from '../../config/build-options.js';
 import { ConfigError } from '../../engine/errors.js';
 import { formatResult, parseFormat } from '../../read/query.js';

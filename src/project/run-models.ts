@@ -1,0 +1,147 @@
+/**
+ * The model runner: materialises the models the loader ordered into the
+ * warehouse, each as its header says (see Materialization in load-models.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RunError, engineMessage } from '../engine/errors.js';
+import type { Warehouse } from '../engine/warehouse.js';
+import { sqlString } from '../engine/sql-text.js';
+import { type Model, loadModels, sqlDirectory, sqlFiles } from './load-models.js';
+
+export interface ModelTiming {
+  name: string;
+  seconds: number;
+  /** rows the model wrote (tables), when known */
+  rows?: number;
+  /** models: success or error; audits: pass or fail; phases: none */
+  status?: 'success' | 'error' | 'pass' | 'fail';
+}
+
+/** Creates (or replaces) the SQL macros every model may call. */
+export async function installMacros(warehouse: Warehouse, root = sqlDirectory()): Promise<void> {
+  for (const file of sqlFiles(join(root, 'macros'))) await warehouse.run(readFileSync(file, 'utf8'));
+}
+
+export interface RunModelsOptions {
+  /** rebuild every incremental table from empty instead of updating it */
+  fullRefresh: boolean;
+  /** told the name of each model as it starts (progress display) */
+  onModel?: (name: string) => void;
+  /** write DuckDB's JSON profile of each model's statements to `<dir>/<model>.json` */
+  profileDir?: string;
+}
+
+export async function runModels(
+  warehouse: Warehouse,
+  options: RunModelsOptions,
+  models = loadModels(),
+): Promise<ModelTiming[]> {
+  // Every incremental table exists before any model runs: models read their
+  // own previous state, and others' (reads_previous).
+  for (const model of models.filter((candidate) => candidate.materialized === 'incremental')) {
+    if (options.fullRefresh) await dropRelation(warehouse, model.name);
+    await warehouse.run(model.ddl as string);
+  }
+  const timings: ModelTiming[] = [];
+  // relations that live for this session only: the build's own temp tables and views
+  const transient = new Set(
+    (
+      await warehouse.rows<{ name: string }>(
+        `select table_name as name from duckdb_tables() where temporary
+         union all select view_name from duckdb_views() where temporary`,
+      )
+    ).map((row) => row.name),
+  );
+  for (const model of models) {
+    // A view over a temp table would outlive it in the file and then fail.
+    const readsTransient =
+      model.reads.some((relation) => transient.has(relation)) || model.readsDeltaOf.some((name) => transient.has(`${name}_delta`));
+    if (model.materialized === 'temp' || (model.materialized === 'view' && readsTransient)) transient.add(model.name);
+    options.onModel?.(model.name);
+    if (options.profileDir) {
+      // the last statement of the model (its insert or create) is the one profiled
+      await warehouse.run(`pragma enable_profiling = 'json'`);
+      await warehouse.run(`pragma profiling_output = ${sqlString(join(options.profileDir, `${model.name}.json`))}`);
+    }
+    const started = performance.now();
+    let rows: number | undefined;
+    try {
+      if (model.materialized === 'incremental') {
+        rows = await runIncremental(warehouse, model, options.fullRefresh);
+        transient.add(`${model.name}_delta`);
+      } else {
+        await dropRelation(warehouse, model.name);
+        const kind = model.materialized === 'temp'
+          ? 'or replace temp table'
+          : model.materialized === 'view' && transient.has(model.name) ? 'or replace temp view' : model.materialized;
+        // LIMIT 0 keeps the columns and skips the work
+        const select = options.fullRefresh && model.emptyInFullRefresh ? `select * from (\n${model.sql}\n) limit 0` : model.sql;
+        const statement = `create ${kind} ${model.name} as\n${select}`;
+        if (model.materialized === 'view') await warehouse.run(statement);
+        else rows = await written(warehouse, statement);
+      }
+    } catch (error) {
+      timings.push({ name: model.name, seconds: (performance.now() - started) / 1000, status: 'error' });
+      throw new ModelError(`Model ${model.name} (${model.file}) failed: ${engineMessage(error)}.`, timings, { cause: error });
+    }
+    timings.push({ name: model.name, seconds: (performance.now() - started) / 1000, rows, status: 'success' });
+  }
+  if (options.profileDir) await warehouse.run('pragma disable_profiling');
+  return timings;
+}
+
+/** A failed model, with the timings of the models run up to it (for run_results.json). */
+export class ModelError extends RunError {
+  constructor(
+    message: string,
+    readonly timings: ModelTiming[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+async function written(warehouse: Warehouse, sql: string): Promise<number | undefined> {
+  const [result] = await warehouse.rows<{ Count?: bigint }>(sql);
+  return result?.Count === undefined ? undefined : Number(result.Count);
+}
+
+/**
+ * One incremental model. The select computes the new rows of the keys the
+ * build touched, reading the table's previous state where it needs it. Its
+ * result stays readable as `<model>_delta` for the models after it. A full
+ * refresh inserts straight into the emptied table (one write instead of
+ * two), and `<model>_delta` is then the whole table.
+ */
+async function runIncremental(warehouse: Warehouse, model: Model, fullRefresh: boolean): Promise<number | undefined> {
+  const list = (await warehouse.columnsOf(model.name)).join(', ');
+  const delta = `${model.name}_delta`;
+  if (fullRefresh) {
+    const rows = await written(warehouse, `insert into ${model.name} (${list})\nselect ${list} from (\n${model.sql}\n)`);
+    await warehouse.run(`create or replace temp view ${delta} as select ${list} from ${model.name}`);
+    return rows;
+  }
+  await warehouse.run(`create or replace temp table ${delta} as\n${model.sql}`);
+  const key = model.uniqueKey as string[];
+  const matches = key.map((column) => `${model.name}.${column} is not distinct from replaced.${column}`).join(' and ');
+  await warehouse.run(
+    `delete from ${model.name}
+     using (select distinct ${key.join(', ')} from ${model.replaces ?? delta}) as replaced
+     where ${matches}`,
+  );
+  return written(warehouse, `insert into ${model.name} (${list}) select ${list} from ${delta}`);
+}
+
+/** Drops a persisted table or view by name, whichever it is: a model may change kind. */
+export async function dropRelation(warehouse: Warehouse, name: string): Promise<void> {
+  const [existing] = await warehouse.rows<{ kind: string }>(
+    `select 'table' as kind from duckdb_tables()
+     where database_name = current_database() and schema_name = 'main' and table_name = $name
+     union all
+     select 'view' from duckdb_views()
+     where database_name = current_database() and schema_name = 'main' and view_name = $name`,
+    { name },
+  );
+  if (existing) await warehouse.run(`drop ${existing.kind} ${name}`);
+}
