@@ -18,7 +18,7 @@ export type { SourceSpec, IngestReport } from './ingest/ingest.js';
 export { loadModels, runAudits, type AuditResult, type Model } from './project/models.js';
 export { query, formatResult, type QueryFormat, type QueryResult } from './read/query.js';
 export { formatSummary, type BuildSummary } from './build/summary.js';
-export { Warehouse } from './engine/warehouse.js';
+export { Warehouse } from './engine/duckdb/warehouse.js';
 export type { PriceEntry } from './reference/prices.js';
 export {
   reconcile,

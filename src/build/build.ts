@@ -23,9 +23,8 @@ import { recordCountChanges } from './restatements.js';
 import { createRawLayer, createScopeView } from '../ingest/raw-layer.js';
 import { type RunResults, finishRun, modelResults, recordPartitions, recordRunFiles, startRun, writeRunResults } from './run-history.js';
 import { type BuildSummary, readSummary } from './summary.js';
-import { isoFromMicros } from '../engine/values.js';
-import { Warehouse } from '../engine/warehouse.js';
-import { sqlString } from '../engine/sql-text.js';
+import { isoFromMicros } from '../engine/duckdb/values.js';
+import { Warehouse } from '../engine/duckdb/warehouse.js';
 import { publishedPathOf, rawStoreOf, runsDirectory, spillDirectoryOf } from '../config/warehouse-paths.js';
 
 export interface BuildResult {
@@ -307,9 +306,11 @@ async function assertRejectRate(warehouse: Warehouse, options: BuildOptions, run
       const dir = runsDirectory(options.db);
       mkdirSync(dir, { recursive: true });
       const file = join(dir, `run-${String(runId).padStart(6, '0')}-rejects.parquet`);
-      await warehouse.run(
-        `copy (select source_file, source_row, reason, raw from rejected_interactions semi join cfg_scope_loads using (load_id)
-               order by source_file, source_row) to ${sqlString(file)} (format parquet)`,
+      await warehouse.copy(
+        `select source_file, source_row, reason, raw from rejected_interactions semi join cfg_scope_loads using (load_id)
+         order by source_file, source_row`,
+        file,
+        'parquet',
       );
       evidence = `its rejects are in ${file}`;
     }

@@ -27,7 +27,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RunError, engineMessage } from '../engine/errors.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Warehouse } from '../engine/duckdb/warehouse.js';
 import { sqlString } from '../engine/sql-text.js';
 import { parquetVersionsOf } from '../config/warehouse-paths.js';
 
@@ -144,15 +144,12 @@ function linkUnchanged(from: string, to: string, dirty: DirtyPartitions): void {
 }
 
 /**
- * COPY ... PARTITION_BY into a staging folder, then the files into `folder`'s
+ * A partitioned copy into a staging folder, then the files into `folder`'s
  * partitions, which may already hold linked files of their own.
  */
 async function copyPartitioned(warehouse: Warehouse, select: string, folder: string, part: string): Promise<void> {
   const staging = join(dirname(folder), `.staging-${basename(folder)}-${part}`);
-  await warehouse.run(
-    `copy (${select}) to ${sqlString(staging)}
-     (format parquet, partition_by (org_id, cycle_id), filename_pattern '${part}_{i}')`,
-  );
+  await warehouse.copy(select, staging, 'parquet', { partitionBy: ['org_id', 'cycle_id'], filenamePattern: `${part}_{i}` });
   if (existsSync(staging)) {
     for (const orgFolder of readdirSync(staging)) {
       for (const cycleFolder of readdirSync(join(staging, orgFolder))) {

@@ -20,7 +20,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CycleConfig } from '../reference/cycles.js';
 import { sqlDirectory } from '../project/models.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Warehouse } from '../engine/duckdb/warehouse.js';
 
 export interface BuildPlan {
   fullRefresh: boolean;

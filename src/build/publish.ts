@@ -17,7 +17,7 @@
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { RunError, engineMessage } from '../engine/errors.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Warehouse } from '../engine/duckdb/warehouse.js';
 import { sqlString } from '../engine/sql-text.js';
 
 /** Published as a view over the build's Parquet export. */

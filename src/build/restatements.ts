@@ -18,7 +18,7 @@ import type { QueryResult } from '../read/query.js';
 import { DuckDBDialect } from '../typed/dialect.js';
 import { loadModels, runModels, sqlDirectory } from '../project/models.js';
 import type { Database } from '../typed/schema.js';
-import { Warehouse } from '../engine/warehouse.js';
+import { Warehouse } from '../engine/duckdb/warehouse.js';
 
 export async function createRestatementTables(warehouse: Warehouse): Promise<void> {
   await warehouse.run(`

@@ -17,7 +17,7 @@ import type { ModelTiming } from '../project/models.js';
 import type { QueryResult } from '../read/query.js';
 import { openWarehouse } from '../typed/open-warehouse.js';
 import type { IngestReport } from '../ingest/ingest.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Warehouse } from '../engine/duckdb/warehouse.js';
 import { publishedPathOf, runsDirectory } from '../config/warehouse-paths.js';
 
 export type RunStatus = 'running' | 'success' | 'failed' | 'interrupted';

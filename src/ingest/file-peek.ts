@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { SourceSpec } from './sources.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Warehouse } from '../engine/duckdb/warehouse.js';
 import { sqlString } from '../engine/sql-text.js';
 
 /** Header names, and the delimiter: as configured, else sniffed by DuckDB from the header line alone. */

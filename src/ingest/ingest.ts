@@ -18,7 +18,7 @@ import { createRawLayer } from './raw-layer.js';
 import { readIntoRaw } from './readers.js';
 import { type SourceSpec, expandPath, formatOf, readFingerprint } from './sources.js';
 import { type CurrentLoad, stageSettings } from './staging.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Warehouse } from '../engine/duckdb/warehouse.js';
 
 export type { FileFormat, SourceSpec } from './sources.js';
 export { formatOf } from './sources.js';

@@ -20,7 +20,7 @@ import { dirname, join } from 'node:path';
 import { CANONICAL_COLUMNS } from '../config/contract-columns.js';
 import { RunError } from '../engine/errors.js';
 import { rawTableOf } from './readers.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Warehouse } from '../engine/duckdb/warehouse.js';
 import { sqlString } from '../engine/sql-text.js';
 
 export async function createRawLayer(warehouse: Warehouse): Promise<void> {

@@ -22,7 +22,7 @@ import { RunError, readerMessage } from '../engine/errors.js';
 import { firstLine, headerOf, uniqueNames } from './file-peek.js';
 import { copyWithLf, hasCarriageReturn } from './line-endings.js';
 import type { FileFormat, SourceSpec } from './sources.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Warehouse } from '../engine/duckdb/warehouse.js';
 import { sqlIdentifier, sqlString } from '../engine/sql-text.js';
 
 export interface RawContent {

@@ -14,7 +14,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type CanonicalColumn, type ColumnMapping } from '../config/contract-columns.js';
 import { ConfigError } from '../engine/errors.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Warehouse } from '../engine/duckdb/warehouse.js';
 import { sqlString } from '../engine/sql-text.js';
 
 export type EpochUnit = 's' | 'ms' | 'us';

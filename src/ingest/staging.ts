@@ -13,7 +13,7 @@ import { CANONICAL_COLUMNS, TIMESTAMP_COLUMNS, type CanonicalColumn } from '../c
 import { ConfigError, engineMessage } from '../engine/errors.js';
 import { RELATION, rawRelationOf, withRelation } from './raw-layer.js';
 import { type SourceSpec, hiveValues, settingKey, stageFingerprint } from './sources.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Warehouse } from '../engine/duckdb/warehouse.js';
 import { sqlIdentifier, sqlString } from '../engine/sql-text.js';
 
 /** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z, the grammar's range */

@@ -4,7 +4,7 @@
  * before it commits.
  */
 import { type AuditResult, runAudits } from './models.js';
-import { Warehouse } from '../engine/warehouse.js';
+import { Warehouse } from '../engine/duckdb/warehouse.js';
 
 export async function testWarehouse(db: string): Promise<AuditResult[]> {
   const warehouse = await Warehouse.open(db, { readOnly: true });

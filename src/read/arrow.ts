@@ -43,7 +43,7 @@ import {
   makeData,
 } from 'apache-arrow';
 import { RunError, engineMessage } from '../engine/errors.js';
-import { Warehouse } from '../engine/warehouse.js';
+import { Warehouse } from '../engine/duckdb/warehouse.js';
 import { sqlIdentifier } from '../engine/sql-text.js';
 
 export interface ArrowOptions {

@@ -13,7 +13,7 @@ import { dirname, join, relative } from 'node:path';
 import { RunError } from '../engine/errors.js';
 import { type Model, loadModels, sqlDirectory } from '../project/models.js';
 import { PUBLISHED_TABLES } from '../build/publish.js';
-import { Warehouse } from '../engine/warehouse.js';
+import { Warehouse } from '../engine/duckdb/warehouse.js';
 
 export interface ColumnDoc {
   name: string;

@@ -12,7 +12,7 @@ import { basename, dirname, join } from 'node:path';
 import { AsyncByteQueue, RecordBatchFileWriter } from 'apache-arrow';
 import { arrowBatches } from './arrow.js';
 import { ConfigError, RunError, engineMessage } from '../engine/errors.js';
-import { Warehouse } from '../engine/warehouse.js';
+import { Warehouse } from '../engine/duckdb/warehouse.js';
 import { sqlIdentifier, sqlString } from '../engine/sql-text.js';
 
 export type ExportFormat = 'parquet' | 'csv' | 'ndjson' | 'arrow';

@@ -15,7 +15,7 @@ import { ConfigError } from '../engine/errors.js';
 import { Kysely, sql } from 'kysely';
 import { DuckDBDialect } from '../typed/dialect.js';
 import type { Database } from '../typed/schema.js';
-import { Warehouse } from '../engine/warehouse.js';
+import { Warehouse } from '../engine/duckdb/warehouse.js';
 
 export interface ReportOptions {
   /** the database to read, read-only: normally the published copy */

@@ -6,7 +6,7 @@
  */
 import { ConfigError } from '../engine/errors.js';
 import { readReferenceFile } from './reference-files.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Warehouse } from '../engine/duckdb/warehouse.js';
 
 export async function loadIntegrations(warehouse: Warehouse, file: string | undefined): Promise<void> {
   await warehouse.run(

@@ -11,7 +11,7 @@
 import { ConfigError } from '../engine/errors.js';
 import { formatOf } from '../ingest/ingest.js';
 import { readReferenceFile } from './reference-files.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Warehouse } from '../engine/duckdb/warehouse.js';
 
 const OPTIONAL = ['org_id', 'cycle_id', 'period_start', 'period_end', 'platform', 'integration_id', 'amount', 'currency', 'invoice_date'];
 

@@ -12,7 +12,7 @@
  */
 import { ConfigError } from '../engine/errors.js';
 import { readReferenceFile } from './reference-files.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Warehouse } from '../engine/duckdb/warehouse.js';
 
 export interface PriceEntry {
   org_id?: string;

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, engineMessage } from '../engine/errors.js';
 import { formatOf } from '../ingest/ingest.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Warehouse } from '../engine/duckdb/warehouse.js';
 import { sqlString } from '../engine/sql-text.js';
 
 export interface ReferenceFile {

@@ -61,8 +61,8 @@ import {
   type TransactionSettings,
   sql,
 } from 'kysely';
-import { plainValue } from '../engine/values.js';
-import { Warehouse, type WarehouseOptions } from '../engine/warehouse.js';
+import { plainValue } from '../engine/duckdb/values.js';
+import { Warehouse, type WarehouseOptions } from '../engine/duckdb/warehouse.js';
 
 export type DuckDBDialectConfig =
   /** opens the file itself (as the project opens any database) and closes it on destroy */
