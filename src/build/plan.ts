@@ -20,7 +20,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CycleConfig } from '../reference/cycles.js';
 import { sqlDirectory } from '../project/models.js';
-import type { Warehouse } from '../engine/duckdb/warehouse.js';
+import type { Engine } from '../engine/engine.js';
 
 export interface BuildPlan {
   fullRefresh: boolean;
@@ -38,7 +38,7 @@ type StoredState = {
   as_of_us: bigint;
 };
 
-export async function createStateTable(warehouse: Warehouse): Promise<void> {
+export async function createStateTable(warehouse: Engine): Promise<void> {
   await warehouse.run(`
     create table if not exists convbill_state (
         run_id integer not null,
@@ -56,7 +56,7 @@ export async function createStateTable(warehouse: Warehouse): Promise<void> {
 
 /** Call inside the build's transaction, after the cycle configuration is loaded. */
 export async function planBuild(
-  warehouse: Warehouse,
+  warehouse: Engine,
   options: { asOf: string; forceFullRefresh: boolean; cycles: CycleConfig; validFrom: string },
 ): Promise<BuildPlan> {
   const fingerprint = await fingerprintOf(warehouse, options.cycles, options.validFrom);
@@ -95,7 +95,7 @@ export async function planBuild(
 }
 
 /** Records the state the build just computed; inside its transaction. */
-export async function saveState(warehouse: Warehouse, runId: number, plan: BuildPlan, asOf: string): Promise<void> {
+export async function saveState(warehouse: Engine, runId: number, plan: BuildPlan, asOf: string): Promise<void> {
   await warehouse.run(`delete from convbill_state`);
   await warehouse.run(
     `insert into convbill_state select $run_id, $fingerprint, $as_of::timestamptz, coalesce(max(load_id), 0), now() from cfg_loads`,
@@ -105,7 +105,7 @@ export async function saveState(warehouse: Warehouse, runId: number, plan: Build
   await warehouse.run(`insert into convbill_built_loads select load_id, stage_fingerprint from cfg_loads`);
 }
 
-async function fingerprintOf(warehouse: Warehouse, cycles: CycleConfig, validFrom: string): Promise<string> {
+async function fingerprintOf(warehouse: Engine, cycles: CycleConfig, validFrom: string): Promise<string> {
   const hash = createHash('sha256');
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true })
