@@ -5,13 +5,8 @@ export { testWarehouse } from './project/data-tests.js';
 export { listRuns, type RunResults } from './build/run-history.js';
 export { RunLog, type LogOptions } from './engine/log.js';
 export { publishedPathOf } from './config/warehouse-paths.js';
-export {
-  resolveBuildOptions,
-  readConfigFile,
-  type BuildOptions,
-  type BuildFlags,
-  type ConfigFile,
-} from './config/build-options.js';
+export { resolveBuildOptions, type BuildOptions, type BuildFlags } from './config/build-options.js';
+export { readConfigFile, type ConfigFile } from './config/config-file.js';
 export type { CycleConfig, CycleRule } from './reference/cycles.js';
 export { ConvbillError, ConfigError, RunError, DifferencesFound } from './engine/errors.js';
 export type { SourceSpec, IngestReport } from './ingest/ingest.js';
