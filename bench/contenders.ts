@@ -6,7 +6,7 @@
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from '../src/build/build.js';
-import { Warehouse } from '../src/engine/warehouse.js';
+import { Warehouse } from '../src/engine/duckdb/warehouse.js';
 import { naiveCount } from './naive.js';
 import { orgRulesConfig, orgRulesValues } from './orgs.js';
 import { postgresCount } from './postgres.js';

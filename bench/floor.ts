@@ -4,7 +4,7 @@
  *   node dist/bench/floor.js --input /tmp/bench/10m.parquet --as-of 2026-01-01 --out /tmp/floor.parquet
  */
 import { parseArgs } from 'node:util';
-import { Warehouse } from '../src/engine/warehouse.js';
+import { Warehouse } from '../src/engine/duckdb/warehouse.js';
 import { benchSql } from './sql-template.js';
 
 export async function countsFloor(input: string, asOf: string, out: string): Promise<void> {

@@ -3,7 +3,7 @@
  *   node dist/bench/generate.js --rows 10000000 --out /tmp/bench/10m.parquet [--seed 42]
  */
 import { parseArgs } from 'node:util';
-import { Warehouse } from '../src/engine/warehouse.js';
+import { Warehouse } from '../src/engine/duckdb/warehouse.js';
 import { benchSql } from './sql-template.js';
 
 export interface Span {

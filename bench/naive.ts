@@ -4,7 +4,7 @@
  * through a JavaScript loop. For comparison only: this is what the package
  * itself must never do.
  */
-import { Warehouse } from '../src/engine/warehouse.js';
+import { Warehouse } from '../src/engine/duckdb/warehouse.js';
 import type { ContenderArgs } from './contenders.js';
 import { orgRulesValues } from './orgs.js';
 import { benchSql } from './sql-template.js';
@@ -15,7 +15,7 @@ export async function naiveCount(args: ContenderArgs): Promise<{ seconds: number
   try {
     await warehouse.run(benchSql('cycles.sql', { org_rules: orgRulesValues() }));
     const cycles = new Map<string, { id: string; start: number; end: number }[]>();
-    for await (const chunk of warehouse.chunks(
+    for await (const chunk of warehouse.stream(
       `select org_id, cycle_id, epoch_ms(cycle_start)::double, epoch_ms(cycle_end)::double from bench_cycles order by all`,
     )) {
       for (const [org, id, start, end] of chunk as [string, string, number, number][]) {
@@ -25,7 +25,7 @@ export async function naiveCount(args: ContenderArgs): Promise<{ seconds: number
     }
     const asOf = Date.parse(args.asOf);
     const conversations = new Map<string, number>();
-    for await (const chunk of warehouse.chunks(
+    for await (const chunk of warehouse.stream(
       `select org_id, integration_id, customer_account_id, epoch_ms(started_at)::double, epoch_ms(ended_at)::double
        from read_parquet('${args.input}')`,
     )) {

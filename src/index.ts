@@ -44,6 +44,6 @@ export { DuckDBDialect, type DuckDBDialectConfig } from './typed/dialect.js';
 export type * from './typed/schema.js';
 export { arrowBatches, arrowTable, type ArrowOptions } from './read/arrow.js';
 // arrowBatches, arrowTable and DuckDBDialect accept an open Warehouse.
-export { Warehouse, type WarehouseOptions } from './engine/warehouse.js';
+export { Warehouse, type WarehouseOptions } from './engine/duckdb/warehouse.js';
 
 export { ConvbillError, ConfigError, RunError, DifferencesFound } from './engine/errors.js';

@@ -22,7 +22,7 @@ import { ConfigError, RunError } from '../src/engine/errors.js';
 import { PUBLISHED_TABLES } from '../src/build/publish.js';
 import { publishedPathOf } from '../src/config/warehouse-paths.js';
 import { type ExportFormat, exportTable, resolveExportFormat } from '../src/read/export-table.js';
-import { Warehouse } from '../src/engine/warehouse.js';
+import { Warehouse } from '../src/engine/duckdb/warehouse.js';
 import { sqlString } from '../src/engine/sql-text.js';
 import { type TestBuild, buildFacts, tempDir, writeCsv } from './helpers.js';
 

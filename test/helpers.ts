@@ -9,8 +9,8 @@ import type { CycleConfig } from '../src/reference/cycles.js';
 import type { SourceSpec } from '../src/ingest/ingest.js';
 import type { PriceEntry } from '../src/reference/prices.js';
 import { query } from '../src/read/query.js';
-import type { PlainValue } from '../src/engine/values.js';
-import { Warehouse } from '../src/engine/warehouse.js';
+import type { PlainValue } from '../src/engine/duckdb/values.js';
+import { Warehouse } from '../src/engine/duckdb/warehouse.js';
 
 const made: string[] = [];
 afterAll(() => {

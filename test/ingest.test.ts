@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/engine/errors.js';
 import { installMacros } from '../src/project/run-models.js';
-import { Warehouse } from '../src/engine/warehouse.js';
+import { Warehouse } from '../src/engine/duckdb/warehouse.js';
 import { sqlString } from '../src/engine/sql-text.js';
 import { cleanText } from './reference.js';
 import { buildFacts, tempDir, writeCsv, writeNdjson, writeParquet, type InputRow } from './helpers.js';

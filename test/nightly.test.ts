@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, readdirSync, readlinkSync, statSync } from 'no
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runAudits } from '../src/project/audits.js';
-import { Warehouse } from '../src/engine/warehouse.js';
+import { Warehouse } from '../src/engine/duckdb/warehouse.js';
 import { rows, tempDir, writeCsv, writeParquet, type InputRow } from './helpers.js';
 
 const cliPath = resolve('dist/src/cli/main.js');

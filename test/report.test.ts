@@ -16,7 +16,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/engine/errors.js';
 import { reconcile } from '../src/read/reconcile.js';
 import { renderReport, writeReport } from '../src/read/report.js';
-import { Warehouse } from '../src/engine/warehouse.js';
+import { Warehouse } from '../src/engine/duckdb/warehouse.js';
 import { type InputRow, type TestBuild, buildFacts, tempDir, writeCsv } from './helpers.js';
 
 function isExecutableFile(path: string): boolean {

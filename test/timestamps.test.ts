@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installMacros } from '../src/project/run-models.js';
-import { Warehouse } from '../src/engine/warehouse.js';
+import { Warehouse } from '../src/engine/duckdb/warehouse.js';
 import { sqlString } from '../src/engine/sql-text.js';
 import { buildFacts, tempDir, writeCsv, writeNdjson, writeParquet, type InputRow } from './helpers.js';
 

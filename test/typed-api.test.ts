@@ -14,7 +14,7 @@ import { publishedPathOf } from '../src/config/warehouse-paths.js';
 import type { Database } from '../src/typed/schema.js';
 import { buildSchemaDatabase, schemaSource, tsType } from '../scripts/gen-schema-types.js';
 import { openWarehouse } from '../src/typed/open-warehouse.js';
-import { Warehouse } from '../src/engine/warehouse.js';
+import { Warehouse } from '../src/engine/duckdb/warehouse.js';
 import { type InputRow, buildFacts, tempDir, writeCsv } from './helpers.js';
 
 describe('generated types', () => {

@@ -59,8 +59,6 @@ rule_months as (
 rule_cycle_starts as (
     select
         org_id,
-        earliest_start,
-        as_of,
         timezone,
         make_date(year(month_start), month(month_start), least(anchor_day, day(last_day(month_start)))) as local_start_date
     from rule_months
@@ -69,8 +67,6 @@ rule_cycle_starts as (
 rule_cycle_instants as (
     select
         org_id,
-        earliest_start,
-        as_of,
         timezone,
         strftime(local_start_date, '%Y-%m-%d') as cycle_id,
         local_midnight(local_start_date, timezone) as cycle_start,
@@ -78,60 +74,34 @@ rule_cycle_instants as (
     from rule_cycle_starts
 ),
 
-rule_cycles as (
+-- a calendar's cycle_seq is its place in the whole calendar, so it is
+-- numbered before the cycles outside the org's span are dropped
+all_cycles as (
     select
         org_id,
-        earliest_start,
-        as_of,
-        timezone,
         cycle_id,
         cycle_start,
         lead(cycle_start) over (partition by org_id order by cycle_start) as cycle_end,
+        timezone,
+        'rule' as cycle_source,
         cycle_seq
     from rule_cycle_instants
-),
-
-numbered_calendar as (
+    union all
     select
         org_id,
         cycle_id,
         cycle_start,
         cycle_end,
         timezone,
+        'calendar' as cycle_source,
         row_number() over (partition by org_id order by cycle_start)::integer as cycle_seq
     from cfg_calendar
-),
-
-calendar_cycles as (
-    select
-        numbered_calendar.org_id,
-        numbered_calendar.cycle_id,
-        numbered_calendar.cycle_start,
-        numbered_calendar.cycle_end,
-        numbered_calendar.timezone,
-        numbered_calendar.cycle_seq
-    from numbered_calendar
-    inner join dated_orgs on numbered_calendar.org_id = dated_orgs.org_id
-    where numbered_calendar.cycle_end > dated_orgs.earliest_start
-        and numbered_calendar.cycle_start <= (select as_of from run)
-),
-
-all_cycles as (
-    select org_id, cycle_id, cycle_start, cycle_end, timezone, 'rule' as cycle_source, cycle_seq
-    from rule_cycles
-    where cycle_end > earliest_start
-        and cycle_start <= as_of
-    union all
-    select org_id, cycle_id, cycle_start, cycle_end, timezone, 'calendar' as cycle_source, cycle_seq
-    from calendar_cycles
 )
 
-select
-    org_id,
-    cycle_id,
-    cycle_start,
-    cycle_end,
-    timezone,
-    cycle_source,
-    cycle_seq
+-- the cycles that overlap the org's span, from its earliest activity to as-of
+select all_cycles.*
 from all_cycles
+semi join dated_orgs
+    on all_cycles.org_id = dated_orgs.org_id
+    and all_cycles.cycle_end > dated_orgs.earliest_start
+where all_cycles.cycle_start <= (select as_of from run)

@@ -6,28 +6,28 @@
  * exports and copy as they were.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { type BuildOptions, DEFAULT_VALID_FROM } from '../config/build-options.js';
 import { loadCycleConfig } from '../reference/cycles.js';
-import { ConfigError, RunError } from '../engine/errors.js';
+import { ConfigError } from '../engine/errors.js';
+import { assertAudits, assertRejectRate } from './commit-checks.js';
 import { exportParquet, pruneExportVersions } from './parquet-exports.js';
 import { type BuildPlan, createStateTable, planBuild, saveState } from './plan.js';
 import { type IngestReport, ingest } from '../ingest/ingest.js';
 import { checkSources } from '../ingest/sources.js';
 import { loadIntegrations } from '../reference/integrations.js';
 import { RunLog } from '../engine/log.js';
-import { type AuditResult, runAudits } from '../project/audits.js';
+import { runAudits } from '../project/audits.js';
 import { ModelError, type ModelTiming, installMacros, runModels } from '../project/run-models.js';
 import { publish } from './publish.js';
 import { loadPrices } from '../reference/prices.js';
 import { recordCountChanges } from './restatements.js';
 import { createRawLayer, createScopeView } from '../ingest/raw-layer.js';
+import { resolveAsOf, writeRunSettings } from './run-settings.js';
 import { type RunResults, finishRun, modelResults, recordPartitions, recordRunFiles, startRun, writeRunResults } from './run-history.js';
 import { type BuildSummary, readSummary } from './summary.js';
-import { isoFromMicros } from '../engine/values.js';
-import { Warehouse } from '../engine/warehouse.js';
-import { sqlString } from '../engine/sql-text.js';
-import { publishedPathOf, rawStoreOf, runsDirectory, spillDirectoryOf } from '../config/warehouse-paths.js';
+import { Warehouse } from '../engine/duckdb/warehouse.js';
+import { publishedPathOf, rawStoreOf, spillDirectoryOf } from '../config/warehouse-paths.js';
 
 export interface BuildResult {
   db: string;
@@ -215,22 +215,7 @@ async function modelsInTransaction(
     if (forcedReason) plan.reason = forcedReason;
     log.event('plan', { run_id: run.runId, full_refresh: plan.fullRefresh, reason: plan.reason, loads: plan.scopeLoads.length });
     await createScopeView(warehouse, rawStoreOf(options.db), plan.scopeLoads);
-    await warehouse.run(
-      `create or replace table cfg_run as
-       select $as_of::timestamptz as as_of,
-              make_timestamp($previous::bigint)::timestamptz as previous_as_of,
-              $valid_from::timestamptz as valid_from,
-              $full_refresh::boolean as full_refresh,
-              $anchor::integer as default_anchor_day, $tz::varchar as default_timezone, now() as built_at`,
-      {
-        as_of: run.asOf,
-        valid_from: validFrom,
-        previous: plan.previousAsOf,
-        full_refresh: plan.fullRefresh,
-        anchor: options.cycles.defaultRule.anchorDay,
-        tz: options.cycles.defaultRule.timezone,
-      },
-    );
+    await writeRunSettings(warehouse, { asOf: run.asOf, validFrom, plan, defaultRule: options.cycles.defaultRule });
     timings.push({ name: 'phase: configuration', seconds: (performance.now() - started) / 1000 });
     const modelsStarted = performance.now();
     if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
@@ -267,60 +252,6 @@ async function modelsInTransaction(
     await saveState(warehouse, run.runId, plan, run.asOf);
     return plan;
   });
-}
-
-/** --as-of as an ISO-8601 UTC string; read like an input timestamp in UTC. */
-async function resolveAsOf(warehouse: Warehouse, asOf: string | undefined): Promise<string> {
-  if (asOf === undefined) return new Date().toISOString();
-  const parsed = await warehouse.value<bigint | null>(
-    `select epoch_us(parse_instant_or_date(clean_text($value), 'UTC'))`,
-    { value: asOf },
-  );
-  if (parsed === null || parsed === undefined) throw new ConfigError(`--as-of "${asOf}" is not an ISO-8601 instant, date or epoch-milliseconds integer.`);
-  return isoFromMicros(parsed, 'Z');
-}
-
-/** A failing audit fails the run before anything is committed or published. */
-export function assertAudits(failures: AuditResult[]): void {
-  const [failure] = failures;
-  if (failure) {
-    const first = JSON.stringify(failure.rows[0], (_, value) => (typeof value === 'bigint' ? Number(value) : value));
-    const others = failures.length > 1 ? ` (and ${failures.length - 1} other audit(s): ${failures.slice(1).map((f) => f.name).join(', ')})` : '';
-    throw new RunError(`Audit ${failure.name} failed (${failure.file}); first offending row: ${first}${others}.`);
-  }
-}
-
-/**
- * --max-reject-rate: the share of this build's rows that may be rejected.
- * A build stopped by it publishes nothing, but leaves its rejects beside
- * the run history for the user to inspect.
- */
-async function assertRejectRate(warehouse: Warehouse, options: BuildOptions, runId: number): Promise<void> {
-  const maxRate = options.maxRejectRate;
-  if (maxRate === undefined) return;
-  const [counts] = await warehouse.rows<{ staged: bigint; rejected: bigint }>(
-    `select (select count(*) from stg_rows) + (select count(*) from stg_malformed_rows) as staged,
-            (select count(*) from rejected_interactions semi join cfg_scope_loads using (load_id)) as rejected`,
-  );
-  const staged = Number(counts?.staged ?? 0n);
-  const rejected = Number(counts?.rejected ?? 0n);
-  if (staged > 0 && rejected / staged > maxRate) {
-    let evidence = 'an in-memory database keeps no evidence';
-    if (options.db !== ':memory:') {
-      const dir = runsDirectory(options.db);
-      mkdirSync(dir, { recursive: true });
-      const file = join(dir, `run-${String(runId).padStart(6, '0')}-rejects.parquet`);
-      await warehouse.run(
-        `copy (select source_file, source_row, reason, raw from rejected_interactions semi join cfg_scope_loads using (load_id)
-               order by source_file, source_row) to ${sqlString(file)} (format parquet)`,
-      );
-      evidence = `its rejects are in ${file}`;
-    }
-    throw new RunError(
-      `${rejected} of the ${staged} rows this build read were rejected (${((100 * rejected) / staged).toFixed(2)}%), ` +
-        `more than --max-reject-rate ${maxRate}; nothing was published, and ${evidence}.`,
-    );
-  }
 }
 
 function resultsOf(

@@ -27,7 +27,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RunError, engineMessage } from '../engine/errors.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Engine } from '../engine/engine.js';
 import { sqlString } from '../engine/sql-text.js';
 import { parquetVersionsOf } from '../config/warehouse-paths.js';
 
@@ -47,7 +47,7 @@ const DETAIL = 'fct_billable_conversations';
 const RUN_MARKER = '_convbill_run';
 
 export async function exportParquet(
-  warehouse: Warehouse,
+  warehouse: Engine,
   parquetDir: string,
   build: { runId: number; previousRunId: number | null; asOf: string },
 ): Promise<{ link: string; version: string; replaced?: string }> {
@@ -121,7 +121,7 @@ const partitionValue = (folder: string) => decodeURIComponent(folder.slice(folde
 type DirtyPartitions = Map<string, { settledChanged: boolean }>;
 const partitionKey = (org: string, cycle: string) => JSON.stringify([org, cycle]);
 
-async function dirtyPartitions(warehouse: Warehouse): Promise<DirtyPartitions> {
+async function dirtyPartitions(warehouse: Engine): Promise<DirtyPartitions> {
   const rows = await warehouse.rows<{ org_id: string; cycle_id: string; settled_changed: boolean }>(
     `select org_id, cycle_id, settled_changed from int_dirty_cycles`,
   );
@@ -144,15 +144,12 @@ function linkUnchanged(from: string, to: string, dirty: DirtyPartitions): void {
 }
 
 /**
- * COPY ... PARTITION_BY into a staging folder, then the files into `folder`'s
+ * A partitioned copy into a staging folder, then the files into `folder`'s
  * partitions, which may already hold linked files of their own.
  */
-async function copyPartitioned(warehouse: Warehouse, select: string, folder: string, part: string): Promise<void> {
+async function copyPartitioned(warehouse: Engine, select: string, folder: string, part: string): Promise<void> {
   const staging = join(dirname(folder), `.staging-${basename(folder)}-${part}`);
-  await warehouse.run(
-    `copy (${select}) to ${sqlString(staging)}
-     (format parquet, partition_by (org_id, cycle_id), filename_pattern '${part}_{i}')`,
-  );
+  await warehouse.copy(select, staging, 'parquet', { partitionBy: ['org_id', 'cycle_id'], filenamePattern: `${part}_{i}` });
   if (existsSync(staging)) {
     for (const orgFolder of readdirSync(staging)) {
       for (const cycleFolder of readdirSync(join(staging, orgFolder))) {

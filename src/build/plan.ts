@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import type { CycleConfig } from '../reference/cycles.js';
 import { sqlDirectory } from '../project/load-models.js';
 import { createStateTables } from '../project/state-tables.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Engine } from '../engine/engine.js';
 
 export interface BuildPlan {
   fullRefresh: boolean;
@@ -39,13 +39,13 @@ type StoredState = {
   as_of_us: bigint;
 };
 
-export async function createStateTable(warehouse: Warehouse): Promise<void> {
+export async function createStateTable(warehouse: Engine): Promise<void> {
   await createStateTables(warehouse, ['convbill_state', 'convbill_built_loads']);
 }
 
 /** Call inside the build's transaction, after the cycle configuration is loaded. */
 export async function planBuild(
-  warehouse: Warehouse,
+  warehouse: Engine,
   options: { asOf: string; forceFullRefresh: boolean; cycles: CycleConfig; validFrom: string },
 ): Promise<BuildPlan> {
   const fingerprint = await fingerprintOf(warehouse, options.cycles, options.validFrom);
@@ -84,7 +84,7 @@ export async function planBuild(
 }
 
 /** Records the state the build just computed; inside its transaction. */
-export async function saveState(warehouse: Warehouse, runId: number, plan: BuildPlan, asOf: string): Promise<void> {
+export async function saveState(warehouse: Engine, runId: number, plan: BuildPlan, asOf: string): Promise<void> {
   await warehouse.run(`delete from convbill_state`);
   await warehouse.run(
     `insert into convbill_state select $run_id, $fingerprint, $as_of::timestamptz, coalesce(max(load_id), 0), now() from cfg_loads`,
@@ -94,7 +94,7 @@ export async function saveState(warehouse: Warehouse, runId: number, plan: Build
   await warehouse.run(`insert into convbill_built_loads select load_id, stage_fingerprint from cfg_loads`);
 }
 
-async function fingerprintOf(warehouse: Warehouse, cycles: CycleConfig, validFrom: string): Promise<string> {
+async function fingerprintOf(warehouse: Engine, cycles: CycleConfig, validFrom: string): Promise<string> {
   const hash = createHash('sha256');
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true })

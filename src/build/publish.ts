@@ -17,7 +17,7 @@
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { RunError, engineMessage } from '../engine/errors.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Engine } from '../engine/engine.js';
 import { sqlString } from '../engine/sql-text.js';
 import { createStateTables } from '../project/state-tables.js';
 
@@ -37,7 +37,7 @@ export const PUBLISHED_TABLES = [...EXTERNAL, ...WHOLE, ...OPTIONAL];
  * Publishes the marts of the committed build `runId`, whose Parquet export
  * is the version folder `exportVersion`.
  */
-export async function publish(warehouse: Warehouse, target: string, runId: number, exportVersion: string): Promise<void> {
+export async function publish(warehouse: Engine, target: string, runId: number, exportVersion: string): Promise<void> {
   removeLeftoversOfDeadProcesses(target);
   const staged = `${target}.next-${process.pid}`;
   rmSync(staged, { force: true });
@@ -112,7 +112,7 @@ function hasPartitions(folder: string): boolean {
   return existsSync(folder) && readdirSync(folder).length > 0;
 }
 
-async function columnsOf(warehouse: Warehouse, table: string): Promise<string> {
+async function columnsOf(warehouse: Engine, table: string): Promise<string> {
   const columns = await warehouse.columnsOf(table);
   if (columns.length === 0) throw new RunError(`Cannot publish ${table}: the working database has no such table.`);
   return columns.join(', ');

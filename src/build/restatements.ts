@@ -13,14 +13,14 @@
  */
 import { namedQuery } from '../project/named-queries.js';
 import { createStateTables } from '../project/state-tables.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Engine } from '../engine/engine.js';
 
-export async function createRestatementTables(warehouse: Warehouse): Promise<void> {
+export async function createRestatementTables(warehouse: Engine): Promise<void> {
   await createStateTables(warehouse, ['convbill_count_changes', 'convbill_run_loads']);
 }
 
 /** Inside the build's transaction, after the marts: see sql/queries/count_changes.sql. */
-export async function recordCountChanges(warehouse: Warehouse, runId: number, fullRefresh: boolean): Promise<void> {
+export async function recordCountChanges(warehouse: Engine, runId: number, fullRefresh: boolean): Promise<void> {
   await createRestatementTables(warehouse);
   await warehouse.run(namedQuery('count_changes'), { run_id: runId, full_refresh: fullRefresh });
   if (fullRefresh) return;

@@ -16,12 +16,12 @@ import { join } from 'node:path';
 import type { ModelTiming } from '../project/run-models.js';
 import { createStateTables } from '../project/state-tables.js';
 import type { IngestReport } from '../ingest/ingest.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Engine } from '../engine/engine.js';
 import { runsDirectory } from '../config/warehouse-paths.js';
 
 export type RunStatus = 'running' | 'success' | 'failed' | 'interrupted';
 
-export async function createRunTables(warehouse: Warehouse): Promise<void> {
+export async function createRunTables(warehouse: Engine): Promise<void> {
   await createStateTables(warehouse, ['convbill_runs', 'convbill_run_partitions', 'convbill_run_files']);
 }
 
@@ -32,7 +32,7 @@ export async function createRunTables(warehouse: Warehouse): Promise<void> {
  * another path), superseded (the load a path held before), dropped (a path
  * that no longer counts: under no current source, or forgotten).
  */
-export async function recordRunFiles(warehouse: Warehouse, runId: number, report: IngestReport): Promise<void> {
+export async function recordRunFiles(warehouse: Engine, runId: number, report: IngestReport): Promise<void> {
   const rows: { file: string; load: number | null; event: string }[] = [];
   for (const file of report.files) {
     const event = file.status === 'loaded' ? 'loaded' : file.supersedes.length > 0 ? 'repointed' : 'unchanged';
@@ -48,7 +48,7 @@ export async function recordRunFiles(warehouse: Warehouse, runId: number, report
   );
 }
 
-export async function startRun(warehouse: Warehouse, command: string, commandLine: string): Promise<number> {
+export async function startRun(warehouse: Engine, command: string, commandLine: string): Promise<number> {
   await createRunTables(warehouse);
   await warehouse.run(`update convbill_runs set status = 'interrupted' where status = 'running'`);
   const runId = await warehouse.value<number>(`select coalesce(max(run_id), 0) + 1 from convbill_runs`);
@@ -72,7 +72,7 @@ export interface RunOutcome {
 }
 
 /** Closes the run's row; the row totals are read from rpt_source_files as they stand. */
-export async function finishRun(warehouse: Warehouse, runId: number, outcome: RunOutcome): Promise<void> {
+export async function finishRun(warehouse: Engine, runId: number, outcome: RunOutcome): Promise<void> {
   const hasReport = await warehouse.value<bigint>(
     `select count(*) from duckdb_tables() where database_name = current_database() and table_name = 'rpt_source_files'`,
   );
@@ -111,7 +111,7 @@ export async function finishRun(warehouse: Warehouse, runId: number, outcome: Ru
 }
 
 /** The partitions this build rewrote and their counts now; inside the build's transaction. */
-export async function recordPartitions(warehouse: Warehouse, runId: number): Promise<void> {
+export async function recordPartitions(warehouse: Engine, runId: number): Promise<void> {
   await warehouse.run(
     `insert into convbill_run_partitions
      select $run_id, int_dirty_cycles.org_id, int_dirty_cycles.cycle_id, int_dirty_cycles.cycle_start,

@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import { Kysely, type NotNull } from 'kysely';
 import { DuckDBDialect } from '../typed/dialect.js';
 import type { Database } from '../typed/schema.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Warehouse } from '../engine/duckdb/warehouse.js';
 
 export interface FileCounts {
   sourceFile: string;

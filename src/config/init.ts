@@ -12,11 +12,11 @@
  * defaults to now: fixed dates would age into years of empty cycles.
  */
 import { availableParallelism, totalmem } from 'node:os';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { ConfigFile } from './build-options.js';
-import { DEFAULT_CONFIG_FILE } from './build-options.js';
+import { type ConfigFile, DEFAULT_CONFIG_FILE } from './config-file.js';
 import { ConfigError } from '../engine/errors.js';
+import { sqlDirectory } from '../project/load-models.js';
 
 /** Keys the starter config leaves out, and why (said in the help too). */
 const LEFT_OUT = { as_of: 'its default is now; a fixed as-of in a nightly config would freeze the facts' } as const;
@@ -141,56 +141,28 @@ function starterConfig(): Written {
   };
 }
 
-/** Three orgs, one per way of cutting cycles: the default rule, an org rule, the calendar. */
+/** Where the sample files are kept, as data: `seeds/init/` beside `sql/`. */
+const SAMPLE_DIR = join(dirname(sqlDirectory()), 'seeds', 'init');
+
+/**
+ * Three orgs, one per way of cutting cycles (seeds/init/README.md): the
+ * sample files with `{M1}` and `{M2}` standing for the two months before
+ * today, and initech's calendar, six quarters from the first of them.
+ */
 function sampleFiles(today: Date): Record<string, string> {
   const month = (offset: number) => {
     const date = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + offset, 1));
     return date.toISOString().slice(0, 7);
   };
-  const [m1, m2] = [month(-2), month(-1)];
-  const at = (m: string, day: number, time: string) => `${m}-${String(day).padStart(2, '0')}T${time}Z`;
-  const rows = [
-    // acme: monthly cycles from the 1st, UTC (the default rule)
-    ['a1', 'acme', 'wa-acme', '+447700900001', 'whatsapp', at(m1, 3, '09:00:00'), at(m1, 3, '09:20:00')],
-    ['a2', 'acme', 'wa-acme', '+447700900001', 'whatsapp', at(m1, 10, '14:00:00'), at(m1, 10, '14:05:00')],
-    ['a3', 'acme', 'wa-acme', '+447700900002', 'whatsapp', at(m1, 28, '22:00:00'), at(m2, 2, '08:00:00')],
-    ['a4', 'acme', 'sms-acme', '+447700900001', 'sms', at(m1, 12, '11:00:00'), at(m1, 12, '11:02:00')],
-    ['a5', 'acme', 'wa-acme', '+447700900003', 'whatsapp', at(m2, 5, '16:30:00'), at(m2, 5, '16:45:00')],
-    ['a6', 'acme', 'sms-acme', '+447700900004', 'sms', at(m2, 20, '08:15:00'), at(m2, 20, '08:16:00')],
-    // globex: cycles from the 15th, Europe/Paris (an org rule)
-    ['g1', 'globex', 'wa-globex', '+33612345601', 'whatsapp', at(m1, 16, '10:00:00'), at(m1, 16, '10:30:00')],
-    ['g2', 'globex', 'line-globex', 'U1001', 'line', at(m1, 20, '07:00:00'), at(m1, 20, '07:10:00')],
-    ['g3', 'globex', 'wa-globex', '+33612345602', 'whatsapp', at(m2, 3, '12:00:00'), at(m2, 3, '12:40:00')],
-    ['g4', 'globex', 'wa-globex', '+33612345601', 'whatsapp', at(m2, 16, '10:00:00'), at(m2, 16, '10:05:00')],
-    // initech: the cycles of calendar.csv
-    ['i1', 'initech', 'fb-initech', 'psid-501', 'facebook', at(m1, 8, '13:00:00'), at(m1, 8, '13:20:00')],
-    ['i2', 'initech', 'fb-initech', 'psid-502', 'facebook', at(m2, 8, '13:00:00'), at(m2, 8, '13:20:00')],
-  ];
+  const dated = (path: string) =>
+    readFileSync(join(SAMPLE_DIR, path), 'utf8').replaceAll('{M1}', month(-2)).replaceAll('{M2}', month(-1));
   const quarters = Array.from({ length: 6 }, (_, i) => [month(-2 + 3 * i), month(1 + 3 * i)]);
   return {
-    'logs/sample-interactions.csv': csv(
-      ['interaction_id', 'org_id', 'integration_id', 'customer_account_id', 'platform', 'started_at', 'ended_at'],
-      rows,
-    ),
-    'integrations.csv': csv(['integration_id', 'platform', 'org_id', 'name'], [
-      ['wa-acme', 'whatsapp', 'acme', 'WhatsApp support line'],
-      ['sms-acme', 'sms', 'acme', 'SMS short code'],
-      ['wa-globex', 'whatsapp', 'globex', 'WhatsApp sales'],
-      ['line-globex', 'line', 'globex', 'LINE official account'],
-      ['fb-initech', 'facebook', 'initech', 'Facebook page'],
-    ]),
+    'logs/sample-interactions.csv': dated('logs/sample-interactions.csv'),
+    'integrations.csv': dated('integrations.csv'),
     'calendar.csv': csv(['org_id', 'cycle_start', 'cycle_end', 'cycle_id'], quarters.map(([start, end], i) => ['initech', `${start}-01`, `${end}-01`, `P${i + 1}`])),
-    'prices.csv': csv(['org_id', 'platform', 'integration_id', 'currency', 'unit_price', 'included_conversations', 'tier_up_to'], [
-      ['acme', 'whatsapp', '', 'GBP', '0.0500', '1', '1000'],
-      ['acme', 'whatsapp', '', 'GBP', '0.0350', '1', ''],
-      ['acme', '', '', 'GBP', '0.0200', '', ''],
-      ['', '', '', 'EUR', '0.0100', '', ''],
-    ]),
-    // matches the sample: `convbill reconcile` exits 0 on it
-    'invoices/sample-invoice.csv': csv(['invoice_id', 'org_id', 'cycle_id', 'platform', 'integration_id', 'quantity'], [
-      [`ACME-${m1}`, 'acme', `${m1}-01`, 'whatsapp', '', '2'],
-      [`ACME-${m1}`, 'acme', `${m1}-01`, '', 'sms-acme', '1'],
-    ]),
+    'prices.csv': dated('prices.csv'),
+    'invoices/sample-invoice.csv': dated('invoices/sample-invoice.csv'),
   };
 }
 

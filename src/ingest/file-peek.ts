@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { SourceSpec } from './sources.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Engine } from '../engine/engine.js';
 import { sqlString } from '../engine/sql-text.js';
 
 /** Header names, and the delimiter: as configured, else sniffed by DuckDB from the header line alone. */
-export async function headerOf(warehouse: Warehouse, first: string, source: SourceSpec, file: string): Promise<{ names: string[]; delimiter: string }> {
+export async function headerOf(warehouse: Engine, first: string, source: SourceSpec, file: string): Promise<{ names: string[]; delimiter: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'convbill-header-'));
   try {
     const path = join(dir, 'header.csv');
@@ -31,7 +31,7 @@ export async function headerOf(warehouse: Warehouse, first: string, source: Sour
   }
 }
 
-async function sniffDelimiter(warehouse: Warehouse, path: string): Promise<string> {
+async function sniffDelimiter(warehouse: Engine, path: string): Promise<string> {
   try {
     return (await warehouse.value<string>(`select delimiter from sniff_csv(${sqlString(path)}, header = false)`)) || ',';
   } catch {

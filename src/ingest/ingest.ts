@@ -18,7 +18,7 @@ import { createRawLayer } from './raw-layer.js';
 import { readIntoRaw } from './readers.js';
 import { type SourceSpec, expandPath, formatOf, readFingerprint } from './sources.js';
 import { type CurrentLoad, stageSettings } from './staging.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Engine } from '../engine/engine.js';
 
 export type { FileFormat, SourceSpec } from './sources.js';
 export { formatOf } from './sources.js';
@@ -68,7 +68,7 @@ interface FoundFile {
   pinned: boolean;
 }
 
-export async function ingest(warehouse: Warehouse, given: IngestSources, rawStore?: string): Promise<IngestReport> {
+export async function ingest(warehouse: Engine, given: IngestSources, rawStore?: string): Promise<IngestReport> {
   await createRawLayer(warehouse);
   const report: IngestReport = { files: [], skipped: [], warnings: [], dropped: [], current: [] };
   const found = await findFiles(warehouse, given, report);
@@ -94,7 +94,7 @@ export async function ingest(warehouse: Warehouse, given: IngestSources, rawStor
 }
 
 /** The files each source and input names; a configured path that matches nothing is only a warning. */
-async function findFiles(warehouse: Warehouse, given: IngestSources, report: IngestReport): Promise<FoundFile[]> {
+async function findFiles(warehouse: Engine, given: IngestSources, report: IngestReport): Promise<FoundFile[]> {
   const found = new Map<string, FoundFile>();
   for (const [index, source] of given.sources.entries()) {
     const { files, skipped } = await expandPath(warehouse, source.path);
@@ -130,7 +130,7 @@ async function hashFile(file: string): Promise<{ hash: string; carriageReturn?: 
   return { hash: hash.digest('hex'), carriageReturn: /\.gz$/i.test(file) ? undefined : carriageReturn };
 }
 
-async function loadFile(warehouse: Warehouse, entry: FoundFile, rawStore: string | undefined, copies: string[]): Promise<FileLoad> {
+async function loadFile(warehouse: Engine, entry: FoundFile, rawStore: string | undefined, copies: string[]): Promise<FileLoad> {
   const { file, source } = entry;
   const { hash: contentHash, carriageReturn } = await hashFile(file);
   const readFp = readFingerprint(file, source);
@@ -185,7 +185,7 @@ async function loadFile(warehouse: Warehouse, entry: FoundFile, rawStore: string
 }
 
 /** Paths that count: under a configured source (first match wins), or pinned by --input. */
-async function countingPaths(warehouse: Warehouse, matched: Map<string, number>): Promise<string[]> {
+async function countingPaths(warehouse: Engine, matched: Map<string, number>): Promise<string[]> {
   const pinned = await warehouse.rows<{ source_file: string }>(`select source_file from raw_paths where pinned`);
   return [...new Set([...matched.keys(), ...pinned.map((row) => row.source_file)])];
 }
@@ -194,7 +194,7 @@ async function countingPaths(warehouse: Warehouse, matched: Map<string, number>)
  * Each path under a configured source, with the first such source's index:
  * the stored paths, or the `paths` given. One query for all of them.
  */
-async function matchSources(warehouse: Warehouse, sources: SourceSpec[], paths?: string[]): Promise<Map<string, number>> {
+async function matchSources(warehouse: Engine, sources: SourceSpec[], paths?: string[]): Promise<Map<string, number>> {
   if (sources.length === 0) return new Map();
   const patterns = sources.map((source, index) => {
     const path = resolve(source.path);
@@ -227,7 +227,7 @@ async function matchSources(warehouse: Warehouse, sources: SourceSpec[], paths?:
  * is under (a load held by several paths: the first path's), and for
  * pinned paths under no source the settings they were given with.
  */
-async function currentLoads(warehouse: Warehouse, given: IngestSources, matched: Map<string, number>): Promise<CurrentLoad[]> {
+async function currentLoads(warehouse: Engine, given: IngestSources, matched: Map<string, number>): Promise<CurrentLoad[]> {
   const paths = await warehouse.rows<{
     source_file: string; load_id: number; pinned: boolean; format: string; source_columns: string[]; stored_file: string | null; rows_read: bigint;
   }>(
@@ -257,7 +257,7 @@ async function currentLoads(warehouse: Warehouse, given: IngestSources, matched:
 }
 
 /** `convbill forget`: paths given with --input that stop counting at the next build, unless a source covers them. */
-export async function forget(warehouse: Warehouse, pattern: string): Promise<string[]> {
+export async function forget(warehouse: Engine, pattern: string): Promise<string[]> {
   await createRawLayer(warehouse);
   const path = resolve(pattern);
   const rows = await warehouse.rows<{ source_file: string }>(

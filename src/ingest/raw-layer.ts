@@ -20,11 +20,11 @@ import { dirname, join } from 'node:path';
 import { CANONICAL_COLUMNS } from '../config/contract-columns.js';
 import { RunError } from '../engine/errors.js';
 import { rawTableOf } from './readers.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Engine } from '../engine/engine.js';
 import { sqlString } from '../engine/sql-text.js';
 import { createStateTables } from '../project/state-tables.js';
 
-export async function createRawLayer(warehouse: Warehouse): Promise<void> {
+export async function createRawLayer(warehouse: Engine): Promise<void> {
   await retireLegacyLayer(warehouse);
   await createStateTables(warehouse, ['raw_files', 'raw_malformed_rows', 'raw_paths', 'cfg_loads']);
 }
@@ -35,7 +35,7 @@ export async function createRawLayer(warehouse: Warehouse): Promise<void> {
  * rows are set aside under legacy names (kept, not deleted), and the next
  * build loads the sources again in full.
  */
-async function retireLegacyLayer(warehouse: Warehouse): Promise<void> {
+async function retireLegacyLayer(warehouse: Engine): Promise<void> {
   const columns = await warehouse.columnsOf('raw_files');
   if (columns.length === 0 || columns.includes('read_fingerprint')) return;
   const oldest = await warehouse.value<bigint>(`select count(*) from duckdb_tables() where table_name = 'raw_rows' and not temporary`);
@@ -72,7 +72,7 @@ export function withRelation(projection: string, relation: string): string {
  * view raw_scope_rows over them, each load through its projection in
  * cfg_loads. The raw relations of other loads are not even opened.
  */
-export async function createScopeView(warehouse: Warehouse, rawStore: string | undefined, loadIds: number[]): Promise<void> {
+export async function createScopeView(warehouse: Engine, rawStore: string | undefined, loadIds: number[]): Promise<void> {
   await warehouse.run(`create or replace temp table cfg_scope_loads (load_id integer primary key)`);
   if (loadIds.length > 0) await warehouse.run(`insert into cfg_scope_loads select unnest([${loadIds.join(', ')}]::integer[])`);
   const loads = await warehouse.rows<{ load_id: number; stored_file: string | null; projection: string }>(

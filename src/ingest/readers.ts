@@ -22,7 +22,7 @@ import { RunError, readerMessage } from '../engine/errors.js';
 import { firstLine, headerOf, uniqueNames } from './file-peek.js';
 import { copyWithLf, hasCarriageReturn } from './line-endings.js';
 import type { FileFormat, SourceSpec } from './sources.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Engine } from '../engine/engine.js';
 import { sqlIdentifier, sqlString } from '../engine/sql-text.js';
 
 export interface RawContent {
@@ -40,7 +40,7 @@ export const rawTableOf = (loadId: number) => `raw_load_${String(loadId).padStar
 
 /** Reads `file` as load `loadId`; inside the ingest's transaction. */
 export async function readIntoRaw(
-  warehouse: Warehouse,
+  warehouse: Engine,
   file: string,
   format: FileFormat,
   source: SourceSpec,
@@ -95,7 +95,7 @@ async function readablePath(file: string, format: FileFormat, source: SourceSpec
 const GLOB_CHARACTERS = /[*?[\]{}]/;
 
 
-async function readParquet(warehouse: Warehouse, file: string, loadId: number, rawStore: string | undefined): Promise<RawContent> {
+async function readParquet(warehouse: Engine, file: string, loadId: number, rawStore: string | undefined): Promise<RawContent> {
   const described = await warehouse.rows<{ column_name: string }>(`describe select * from read_parquet(${sqlString(file)})`);
   const columns = described.map((row) => row.column_name);
   if (!rawStore) {
@@ -129,7 +129,7 @@ function commonOptions(source: SourceSpec, loadId: number): string {
   return options.join(', ');
 }
 
-async function readCsv(warehouse: Warehouse, file: string, source: SourceSpec, loadId: number, first: string): Promise<RawContent> {
+async function readCsv(warehouse: Engine, file: string, source: SourceSpec, loadId: number, first: string): Promise<RawContent> {
   const hasHeader = source.header ?? true;
   const quote = source.quote ?? '"';
   const { names, delimiter } = await headerOf(warehouse, first, source, file);
@@ -149,7 +149,7 @@ async function readCsv(warehouse: Warehouse, file: string, source: SourceSpec, l
   return { rowsRead: Number(rows) + malformed, rowsMalformed: malformed, columns, rawTable: table };
 }
 
-async function readJsonLines(warehouse: Warehouse, file: string, source: SourceSpec, loadId: number): Promise<RawContent> {
+async function readJsonLines(warehouse: Engine, file: string, source: SourceSpec, loadId: number): Promise<RawContent> {
   const lines = `tmp_json_lines_${loadId}`;
   await warehouse.run(
     `create temp table ${lines} as
@@ -164,7 +164,7 @@ async function readJsonLines(warehouse: Warehouse, file: string, source: SourceS
   return recordsIntoRaw(warehouse, lines, loadId);
 }
 
-async function readJsonArray(warehouse: Warehouse, file: string, source: SourceSpec, loadId: number): Promise<RawContent> {
+async function readJsonArray(warehouse: Engine, file: string, source: SourceSpec, loadId: number): Promise<RawContent> {
   const lines = `tmp_json_lines_${loadId}`;
   const size = source.maxLineSize !== undefined ? `, maximum_object_size = ${Math.trunc(source.maxLineSize)}` : '';
   await warehouse.run(
@@ -179,7 +179,7 @@ async function readJsonArray(warehouse: Warehouse, file: string, source: SourceS
 const IS_OBJECT = `coalesce(json_type(try_cast(line as json)) = 'OBJECT', false)`;
 
 /** Lines holding a JSON object become rows of their top-level keys; the others are malformed. */
-async function recordsIntoRaw(warehouse: Warehouse, lines: string, loadId: number): Promise<RawContent> {
+async function recordsIntoRaw(warehouse: Engine, lines: string, loadId: number): Promise<RawContent> {
   await warehouse.run(
     `insert into raw_malformed_rows
      select ${loadId}, source_row, source_row, line,
@@ -212,7 +212,7 @@ async function recordsIntoRaw(warehouse: Warehouse, lines: string, loadId: numbe
  * per line (a short line is reported once per missing field), and returns
  * how many lines it rejected.
  */
-async function keepRejects(warehouse: Warehouse, loadId: number, headerLines: number, fallback: string): Promise<number> {
+async function keepRejects(warehouse: Engine, loadId: number, headerLines: number, fallback: string): Promise<number> {
   const rejects = `tmp_rejects_${loadId}`;
   const exists = await warehouse.value<bigint>(`select count(*) from duckdb_tables() where table_name = '${rejects}'`);
   if (exists === 0n) return 0;
@@ -234,7 +234,7 @@ async function keepRejects(warehouse: Warehouse, loadId: number, headerLines: nu
  * numbered 1..n without them. Renumbers the rows into the numbers the
  * rejected lines leave free, so every row keeps its place in the file.
  */
-async function numberAroundRejects(warehouse: Warehouse, table: string, loadId: number, rejected: number): Promise<void> {
+async function numberAroundRejects(warehouse: Engine, table: string, loadId: number, rejected: number): Promise<void> {
   if (rejected === 0) return;
   // The reader counts blank lines, which are no rows: past one, a rejected
   // line's number can overshoot the rows. Then the rejected rows are

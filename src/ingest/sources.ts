@@ -14,7 +14,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type CanonicalColumn, type ColumnMapping } from '../config/contract-columns.js';
 import { ConfigError } from '../engine/errors.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Engine } from '../engine/engine.js';
 import { sqlString } from '../engine/sql-text.js';
 
 export type EpochUnit = 's' | 'ms' | 'us';
@@ -113,7 +113,7 @@ export function stageFingerprint(source: SourceSpec): string {
  * list, and that each filter parses as one SQL condition. Runs on an
  * in-memory database, so a bad config writes nothing.
  */
-export async function checkSources(warehouse: Warehouse, sources: SourceSpec[]): Promise<void> {
+export async function checkSources(warehouse: Engine, sources: SourceSpec[]): Promise<void> {
   const zones = new Set((await warehouse.rows<{ name: string }>(`select name from pg_timezone_names()`)).map((row) => row.name));
   for (const [index, source] of sources.entries()) {
     const key = source.key ?? `sources[${index}]`;
@@ -147,7 +147,7 @@ export interface Expansion {
  * a path that does not exist is a pattern. Nothing found: an empty list
  * (the caller decides whether that is an error).
  */
-export async function expandPath(warehouse: Warehouse, path: string): Promise<Expansion> {
+export async function expandPath(warehouse: Engine, path: string): Promise<Expansion> {
   if (existsSync(path) && statSync(path).isFile()) {
     const file = resolve(path);
     if (!formatOf(file)) {

@@ -13,7 +13,7 @@ import { CANONICAL_COLUMNS, TIMESTAMP_COLUMNS, type CanonicalColumn } from '../c
 import { ConfigError, engineMessage } from '../engine/errors.js';
 import { RELATION, rawRelationOf, withRelation } from './raw-layer.js';
 import { type SourceSpec, hiveValues, settingKey, stageFingerprint } from './sources.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Engine } from '../engine/engine.js';
 import { sqlIdentifier, sqlString } from '../engine/sql-text.js';
 
 /** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z, the grammar's range */
@@ -36,7 +36,7 @@ export interface CurrentLoad {
  * Replaces cfg_loads with the current loads, re-deriving the projection of
  * each load whose settings changed. Inside the ingest's transaction.
  */
-export async function stageSettings(warehouse: Warehouse, rawStore: string | undefined, loads: CurrentLoad[]): Promise<void> {
+export async function stageSettings(warehouse: Engine, rawStore: string | undefined, loads: CurrentLoad[]): Promise<void> {
   const known = new Map(
     (await warehouse.rows<{ load_id: number; stage_fingerprint: string; source_key: string }>(
       `select load_id, stage_fingerprint, source_key from cfg_loads`,
@@ -72,7 +72,7 @@ export async function stageSettings(warehouse: Warehouse, rawStore: string | und
   await warehouse.run(`delete from cfg_loads where load_id not in (select unnest([${keep.join(', ')}]::integer[]))`);
 }
 
-async function projectionFor(warehouse: Warehouse, rawStore: string | undefined, load: CurrentLoad): Promise<string> {
+async function projectionFor(warehouse: Engine, rawStore: string | undefined, load: CurrentLoad): Promise<string> {
   const { source } = load;
   const hive = Object.entries(hiveValues(load.source_file)).filter(
     ([name]) => !load.source_columns.some((column) => column.toLowerCase() === name.toLowerCase()),
@@ -152,7 +152,7 @@ async function projectionFor(warehouse: Warehouse, rawStore: string | undefined,
 
 /** The engine's type of each mapped expression, which also proves each one binds. */
 async function typesOf(
-  warehouse: Warehouse,
+  warehouse: Engine,
   load: CurrentLoad,
   relation: string,
   expressions: Map<CanonicalColumn, string>,
@@ -169,7 +169,7 @@ async function typesOf(
   }
 }
 
-async function checkBinds(warehouse: Warehouse, load: CurrentLoad, projection: string, rawStore: string | undefined): Promise<void> {
+async function checkBinds(warehouse: Engine, load: CurrentLoad, projection: string, rawStore: string | undefined): Promise<void> {
   const sql = `describe ${withRelation(projection, rawRelationOf(load, rawStore))}`;
   try {
     await warehouse.rows(sql);

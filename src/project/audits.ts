@@ -3,7 +3,7 @@
  * invariant, and passes when it returns none.
  */
 import { RunError, engineMessage } from '../engine/errors.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Engine } from '../engine/engine.js';
 import { loadAudits, sqlDirectory } from './load-models.js';
 
 export interface AuditResult {
@@ -22,7 +22,7 @@ export interface AuditResult {
  * `audit_cycles` (org_id, cycle_start) and `audit_conversations` (the
  * detail keys): what a build rewrote, or everything (`convbill test`).
  */
-export async function runAudits(warehouse: Warehouse, root = sqlDirectory()): Promise<AuditResult[]> {
+export async function runAudits(warehouse: Engine, root = sqlDirectory()): Promise<AuditResult[]> {
   const results: AuditResult[] = [];
   for (const audit of loadAudits(root)) {
     const started = performance.now();

@@ -5,7 +5,7 @@
  */
 import { type AuditResult, runAudits } from './audits.js';
 import { RunError } from '../engine/errors.js';
-import { Warehouse } from '../engine/warehouse.js';
+import { Warehouse } from '../engine/duckdb/warehouse.js';
 
 export async function testWarehouse(db: string): Promise<AuditResult[]> {
   const warehouse = await Warehouse.open(db, { readOnly: true });

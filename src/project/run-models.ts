@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunError, engineMessage } from '../engine/errors.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Engine } from '../engine/engine.js';
 import { sqlString } from '../engine/sql-text.js';
 import { type Model, loadModels, sqlDirectory, sqlFiles } from './load-models.js';
 
@@ -19,7 +19,7 @@ export interface ModelTiming {
 }
 
 /** Creates (or replaces) the SQL macros every model may call. */
-export async function installMacros(warehouse: Warehouse, root = sqlDirectory()): Promise<void> {
+export async function installMacros(warehouse: Engine, root = sqlDirectory()): Promise<void> {
   for (const file of sqlFiles(join(root, 'macros'))) await warehouse.run(readFileSync(file, 'utf8'));
 }
 
@@ -33,7 +33,7 @@ export interface RunModelsOptions {
 }
 
 export async function runModels(
-  warehouse: Warehouse,
+  warehouse: Engine,
   options: RunModelsOptions,
   models = loadModels(),
 ): Promise<ModelTiming[]> {
@@ -102,7 +102,7 @@ export class ModelError extends RunError {
   }
 }
 
-async function written(warehouse: Warehouse, sql: string): Promise<number | undefined> {
+async function written(warehouse: Engine, sql: string): Promise<number | undefined> {
   const [result] = await warehouse.rows<{ Count?: bigint }>(sql);
   return result?.Count === undefined ? undefined : Number(result.Count);
 }
@@ -114,7 +114,7 @@ async function written(warehouse: Warehouse, sql: string): Promise<number | unde
  * refresh inserts straight into the emptied table (one write instead of
  * two), and `<model>_delta` is then the whole table.
  */
-async function runIncremental(warehouse: Warehouse, model: Model, fullRefresh: boolean): Promise<number | undefined> {
+async function runIncremental(warehouse: Engine, model: Model, fullRefresh: boolean): Promise<number | undefined> {
   const list = (await warehouse.columnsOf(model.name)).join(', ');
   const delta = `${model.name}_delta`;
   if (fullRefresh) {
@@ -134,7 +134,7 @@ async function runIncremental(warehouse: Warehouse, model: Model, fullRefresh: b
 }
 
 /** Drops a persisted table or view by name, whichever it is: a model may change kind. */
-export async function dropRelation(warehouse: Warehouse, name: string): Promise<void> {
+export async function dropRelation(warehouse: Engine, name: string): Promise<void> {
   const [existing] = await warehouse.rows<{ kind: string }>(
     `select 'table' as kind from duckdb_tables()
      where database_name = current_database() and schema_name = 'main' and table_name = $name

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { RunError } from '../engine/errors.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Engine } from '../engine/engine.js';
 import { sqlDirectory, sqlFiles } from './load-models.js';
 
 export interface StateTable {
@@ -35,7 +35,7 @@ export function loadStateTables(root = sqlDirectory()): StateTable[] {
 }
 
 /** Creates the named state tables where missing; in an attached database when `catalog` is given. */
-export async function createStateTables(warehouse: Warehouse, names: string[], catalog?: string): Promise<void> {
+export async function createStateTables(warehouse: Engine, names: string[], catalog?: string): Promise<void> {
   const tables = new Map(loadStateTables().map((table) => [table.name, table]));
   for (const name of names) {
     const table = tables.get(name);

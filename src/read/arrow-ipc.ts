@@ -5,7 +5,7 @@
  */
 import { type FileHandle, open } from 'node:fs/promises';
 import { AsyncByteQueue, RecordBatchFileWriter } from 'apache-arrow';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Warehouse } from '../engine/duckdb/warehouse.js';
 import { arrowBatches } from './arrow.js';
 
 /**

@@ -8,7 +8,7 @@
 import type { DuckDBType } from '@duckdb/node-api';
 import { RecordBatch, Schema, Struct, Table, makeData } from 'apache-arrow';
 import { RunError, engineMessage } from '../engine/errors.js';
-import { Warehouse } from '../engine/warehouse.js';
+import { Warehouse } from '../engine/duckdb/warehouse.js';
 import { sqlIdentifier } from '../engine/sql-text.js';
 import { columnFor } from './arrow-columns.js';
 

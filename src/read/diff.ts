@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { Kysely } from 'kysely';
 import { ConfigError } from '../engine/errors.js';
-import { Warehouse } from '../engine/warehouse.js';
+import { Warehouse } from '../engine/duckdb/warehouse.js';
 import { loadModels, sqlDirectory } from '../project/load-models.js';
 import { runModels } from '../project/run-models.js';
 import { DuckDBDialect } from '../typed/dialect.js';

@@ -15,7 +15,7 @@ import { type Model, loadModels, sqlDirectory } from '../project/load-models.js'
 import { type ColumnDoc, headerList, parseHeader } from '../project/sql-header.js';
 import { loadStateTables } from '../project/state-tables.js';
 import { OPTIONAL, PUBLISHED_TABLES } from '../build/publish.js';
-import { Warehouse } from '../engine/warehouse.js';
+import { Warehouse } from '../engine/duckdb/warehouse.js';
 
 export type { ColumnDoc } from '../project/sql-header.js';
 

@@ -2,7 +2,7 @@
  * Parquet, CSV and NDJSON files through DuckDB's own COPY, which streams and
  * spills, so a table larger than the memory limit still goes through.
  */
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Warehouse } from '../engine/duckdb/warehouse.js';
 import { sqlIdentifier, sqlString } from '../engine/sql-text.js';
 
 export type CopyFormat = 'parquet' | 'csv' | 'ndjson';

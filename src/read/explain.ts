@@ -13,8 +13,8 @@ import { ConfigError, RunError, engineMessage } from '../engine/errors.js';
 import { loadModels } from '../project/load-models.js';
 import { namedQuery } from '../project/named-queries.js';
 import { createScopeView } from '../ingest/raw-layer.js';
-import { isoFromMicros } from '../engine/values.js';
-import { Warehouse } from '../engine/warehouse.js';
+import { isoFromMicros } from '../engine/duckdb/values.js';
+import { Warehouse } from '../engine/duckdb/warehouse.js';
 import { rawStoreOf } from '../config/warehouse-paths.js';
 
 export interface ExplainOptions {

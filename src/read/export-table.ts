@@ -12,7 +12,7 @@ import { basename, dirname, join } from 'node:path';
 import { writeArrowFile } from './arrow-ipc.js';
 import { type CopyFormat, copyToFile } from './duckdb-copy.js';
 import { ConfigError, RunError, engineMessage } from '../engine/errors.js';
-import { Warehouse } from '../engine/warehouse.js';
+import { Warehouse } from '../engine/duckdb/warehouse.js';
 import { sqlIdentifier } from '../engine/sql-text.js';
 
 export type ExportFormat = CopyFormat | 'arrow';

@@ -4,8 +4,8 @@
  * timezone: we format DuckDB's microseconds ourselves.
  */
 import { ConfigError, RunError, engineMessage } from '../engine/errors.js';
-import { plainValue } from '../engine/values.js';
-import { Warehouse } from '../engine/warehouse.js';
+import { plainValue } from '../engine/duckdb/values.js';
+import { Warehouse } from '../engine/duckdb/warehouse.js';
 
 export type QueryFormat = 'table' | 'csv' | 'json';
 export const QUERY_FORMATS: QueryFormat[] = ['table', 'csv', 'json'];

@@ -19,7 +19,7 @@ import { createRestatementTables } from '../build/restatements.js';
 import { Kysely, sql } from 'kysely';
 import { DuckDBDialect } from '../typed/dialect.js';
 import type { Database, RptInvoiceReconciliation, RptReconciliationAlternatives } from '../typed/schema.js';
-import { Warehouse } from '../engine/warehouse.js';
+import { Warehouse } from '../engine/duckdb/warehouse.js';
 
 export interface Tolerance {
   /** conversations */

@@ -5,7 +5,7 @@
  */
 import { Kysely, sql } from 'kysely';
 import { ConfigError } from '../engine/errors.js';
-import { Warehouse } from '../engine/warehouse.js';
+import { Warehouse } from '../engine/duckdb/warehouse.js';
 import { DuckDBDialect } from '../typed/dialect.js';
 import type { Database } from '../typed/schema.js';
 

@@ -6,7 +6,7 @@
  */
 import { ConfigError } from '../engine/errors.js';
 import { readReferenceFile } from './reference-files.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Engine } from '../engine/engine.js';
 import { namedQuery } from '../project/named-queries.js';
 import { sqlString } from '../engine/sql-text.js';
 
@@ -23,14 +23,14 @@ export interface CycleConfig {
 }
 
 /** Checks timezone names against DuckDB's own (ICU) list, the one the models use. */
-async function timezoneChecker(warehouse: Warehouse): Promise<(timezone: string, where: string) => void> {
+async function timezoneChecker(warehouse: Engine): Promise<(timezone: string, where: string) => void> {
   const names = new Set((await warehouse.rows<{ name: string }>(`select name from pg_timezone_names()`)).map((row) => row.name));
   return (timezone, where) => {
     if (!names.has(timezone)) throw new ConfigError(`${where}: unknown IANA timezone "${timezone}".`);
   };
 }
 
-export async function loadCycleConfig(warehouse: Warehouse, config: CycleConfig): Promise<void> {
+export async function loadCycleConfig(warehouse: Engine, config: CycleConfig): Promise<void> {
   const assertTimezone = await timezoneChecker(warehouse);
   assertTimezone(config.defaultRule.timezone, 'Default cycle rule');
   await warehouse.run(`create or replace table cfg_cycle_rules (org_id varchar primary key, anchor_day integer, timezone varchar)`);
@@ -49,7 +49,7 @@ export async function loadCycleConfig(warehouse: Warehouse, config: CycleConfig)
   if (config.calendar) await loadCalendar(warehouse, config.calendar, config.defaultRule.timezone);
 }
 
-async function loadCalendar(warehouse: Warehouse, file: string, defaultTimezone: string): Promise<void> {
+async function loadCalendar(warehouse: Engine, file: string, defaultTimezone: string): Promise<void> {
   const columns = await readReferenceFile(warehouse, {
     label: 'Cycles file',
     file,
@@ -63,7 +63,7 @@ async function loadCalendar(warehouse: Warehouse, file: string, defaultTimezone:
   await validateCalendar(warehouse, file);
 }
 
-async function validateCalendar(warehouse: Warehouse, file: string): Promise<void> {
+async function validateCalendar(warehouse: Engine, file: string): Promise<void> {
   const [unparsed] = await warehouse.rows<{ source_row: bigint; org_id: string; field: string; value: string | null }>(`
     select c.source_row, c.org_id,
         case when c.cycle_start is null then 'cycle_start' else 'cycle_end' end as field,

@@ -6,9 +6,9 @@
  */
 import { ConfigError } from '../engine/errors.js';
 import { readReferenceFile } from './reference-files.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Engine } from '../engine/engine.js';
 
-export async function loadIntegrations(warehouse: Warehouse, file: string | undefined): Promise<void> {
+export async function loadIntegrations(warehouse: Engine, file: string | undefined): Promise<void> {
   await warehouse.run(
     `create or replace table cfg_integrations (org_id varchar, integration_id varchar, platform varchar, name varchar, source_row bigint)`,
   );

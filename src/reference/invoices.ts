@@ -11,12 +11,12 @@
 import { ConfigError } from '../engine/errors.js';
 import { formatOf } from '../ingest/ingest.js';
 import { readReferenceFile } from './reference-files.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Engine } from '../engine/engine.js';
 import { namedQuery } from '../project/named-queries.js';
 
 const OPTIONAL = ['org_id', 'cycle_id', 'period_start', 'period_end', 'platform', 'integration_id', 'amount', 'currency', 'invoice_date'];
 
-export async function loadInvoices(warehouse: Warehouse, file: string): Promise<number> {
+export async function loadInvoices(warehouse: Engine, file: string): Promise<number> {
   const columns = await readReferenceFile(warehouse, {
     label: 'Invoice file',
     file,

@@ -12,7 +12,7 @@
  */
 import { ConfigError } from '../engine/errors.js';
 import { readReferenceFile } from './reference-files.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Engine } from '../engine/engine.js';
 import { namedQuery } from '../project/named-queries.js';
 
 export interface PriceEntry {
@@ -28,7 +28,7 @@ export interface PriceEntry {
 
 const FIELDS = ['org_id', 'platform', 'integration_id', 'currency', 'unit_price', 'included_conversations', 'tier_up_to'] as const;
 
-export async function loadPrices(warehouse: Warehouse, file: string | undefined, entries: PriceEntry[] = []): Promise<void> {
+export async function loadPrices(warehouse: Engine, file: string | undefined, entries: PriceEntry[] = []): Promise<void> {
   await warehouse.run(`
     create or replace table cfg_prices (
         scope_id integer, org_id varchar, platform varchar, integration_id varchar,
@@ -59,7 +59,7 @@ export async function loadPrices(warehouse: Warehouse, file: string | undefined,
 }
 
 /** Config entries become lines like a file's, one per tier, named by their key. */
-async function insertConfigEntries(warehouse: Warehouse, entries: PriceEntry[]): Promise<void> {
+async function insertConfigEntries(warehouse: Engine, entries: PriceEntry[]): Promise<void> {
   const text = (value: unknown) => (value === undefined || value === null ? null : String(value));
   for (const [index, entry] of entries.entries()) {
     const tiers = entry.tiers?.length ? entry.tiers : [{ up_to: null, unit_price: entry.unit_price ?? '' }];
@@ -81,13 +81,13 @@ async function insertConfigEntries(warehouse: Warehouse, entries: PriceEntry[]):
   }
 }
 
-async function assertValidLines(warehouse: Warehouse): Promise<void> {
+async function assertValidLines(warehouse: Engine): Promise<void> {
   const [bad] = await warehouse.rows<{ origin: string; problem: string }>(namedQuery('price_line_problems'));
   if (bad) throw new ConfigError(`${bad.origin}: ${bad.problem}.`);
 }
 
 /** The lines of one scope must agree, and its tiers must cover every conversation once. */
-async function assertConsistentScopes(warehouse: Warehouse): Promise<void> {
+async function assertConsistentScopes(warehouse: Engine): Promise<void> {
   const [bad] = await warehouse.rows<{ origin: string; problem: string }>(namedQuery('price_scope_problems'));
   if (bad) throw new ConfigError(`${bad.origin}: ${bad.problem}.`);
 }

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, engineMessage } from '../engine/errors.js';
 import { formatOf } from '../ingest/ingest.js';
-import type { Warehouse } from '../engine/warehouse.js';
+import type { Engine } from '../engine/engine.js';
 import { sqlString } from '../engine/sql-text.js';
 
 export interface ReferenceFile {
@@ -20,7 +20,7 @@ export interface ReferenceFile {
 }
 
 /** Reads the file and returns the names of the columns it has. */
-export async function readReferenceFile(warehouse: Warehouse, spec: ReferenceFile): Promise<string[]> {
+export async function readReferenceFile(warehouse: Engine, spec: ReferenceFile): Promise<string[]> {
   const { label, file, table } = spec;
   if (!existsSync(file)) throw new ConfigError(`${label} ${file} does not exist.`);
   const jsonColumns = [...spec.required, ...spec.optional].map((name) => `${sqlString(name)}: 'VARCHAR'`).join(', ');

@@ -32,7 +32,7 @@ import {
   timestampTZValue,
 } from '@duckdb/node-api';
 import type { CompiledQuery, DatabaseConnection, QueryResult } from 'kysely';
-import { plainValue } from '../engine/values.js';
+import { plainValue } from '../engine/duckdb/values.js';
 
 const WRITES = new Set<StatementType>([StatementType.INSERT, StatementType.UPDATE, StatementType.DELETE, StatementType.MERGE_INTO]);
 

@@ -24,7 +24,7 @@ import {
   PostgresQueryCompiler,
   type QueryCompiler,
 } from 'kysely';
-import type { Warehouse, WarehouseOptions } from '../engine/warehouse.js';
+import type { Warehouse, WarehouseOptions } from '../engine/duckdb/warehouse.js';
 import { DuckDBAdapter } from './adapter.js';
 import { DuckDBDriver } from './driver.js';
 import { DuckDBIntrospector } from './introspector.js';

@@ -4,7 +4,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { CompiledQuery, type DatabaseConnection, type Driver, type TransactionSettings } from 'kysely';
-import { Warehouse } from '../engine/warehouse.js';
+import { Warehouse } from '../engine/duckdb/warehouse.js';
 import { DuckDBKyselyConnection } from './connection.js';
 import type { DuckDBDialectConfig } from './dialect.js';
 

@@ -1,10 +1,13 @@
 /**
- * The DuckDB database file: opening it with the session settings every model
- * relies on, and a small query helper so other modules never touch the driver.
+ * The DuckDB engine: opening a database file with the session settings every
+ * model relies on, and the Engine interface (engine/engine.ts) over the
+ * driver, so other modules never touch it.
  */
 import { existsSync } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { ConfigError, RunError, engineMessage } from './errors.js';
+import type { CopyFormat, CopyOptions, Engine, Row } from '../engine.js';
+import { ConfigError, RunError, engineMessage } from '../errors.js';
+import { sqlIdentifier, sqlString } from '../sql-text.js';
 
 export interface WarehouseOptions {
   readOnly?: boolean;
@@ -16,9 +19,7 @@ export interface WarehouseOptions {
   tempDirectory?: string;
 }
 
-export type Row = Record<string, unknown>;
-
-export class Warehouse {
+export class Warehouse implements Engine {
   private constructor(
     readonly path: string,
     private readonly instance: DuckDBInstance,
@@ -85,7 +86,7 @@ export class Warehouse {
   }
 
   /** Streams a result chunk by chunk (about 2048 rows each), as JS values. */
-  async *chunks(sql: string): AsyncGenerator<unknown[][]> {
+  async *stream(sql: string): AsyncGenerator<unknown[][]> {
     const result = await this.connection.stream(sql);
     for (;;) {
       const chunk = await result.fetchChunk();
@@ -99,7 +100,21 @@ export class Warehouse {
     return (row ? Object.values(row)[0] : undefined) as T;
   }
 
-  /** The driver's connection, for the modules that stream from it (the Kysely dialect, Arrow). */
+  /** DuckDB's COPY, which streams the result to the file without holding it. */
+  async copy(select: string, path: string, format: CopyFormat, options: CopyOptions = {}): Promise<number> {
+    const how = [`format ${format}`];
+    if (format === 'csv') how.push('header true');
+    if (options.rowGroupSizeBytes !== undefined) how.push(`row_group_size_bytes ${options.rowGroupSizeBytes}`);
+    if (options.partitionBy) how.push(`partition_by (${options.partitionBy.map(sqlIdentifier).join(', ')})`);
+    if (options.filenamePattern !== undefined) how.push(`filename_pattern ${sqlString(options.filenamePattern)}`);
+    return Number(await this.value<bigint | number>(`copy (${select}) to ${sqlString(path)} (${how.join(', ')})`));
+  }
+
+  /**
+   * DuckDB only, not part of Engine: the driver's connection, for the modules
+   * that need its typed values or its chunks in columns (the Kysely dialect,
+   * Arrow). Code that only runs statements uses the Engine methods instead.
+   */
   get duckdb(): DuckDBConnection {
     return this.connection;
   }

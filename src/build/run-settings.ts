@@ -1,0 +1,44 @@
+/**
+ * The settings of one run that every model reads from `cfg_run`: the as-of
+ * instant (--as-of, default now), the previous build's, the earliest
+ * plausible timestamp, whether this is a full refresh, and the default cycle
+ * rule (docs/billing-rules.md §4 for valid_from).
+ */
+import type { Engine } from '../engine/engine.js';
+import { ConfigError } from '../engine/errors.js';
+import { isoFromMicros } from '../engine/duckdb/values.js';
+import type { CycleRule } from '../reference/cycles.js';
+import type { BuildPlan } from './plan.js';
+
+/** --as-of as an ISO-8601 UTC string; read like an input timestamp in UTC. */
+export async function resolveAsOf(warehouse: Engine, asOf: string | undefined): Promise<string> {
+  if (asOf === undefined) return new Date().toISOString();
+  const parsed = await warehouse.value<bigint | null>(
+    `select epoch_us(parse_instant_or_date(clean_text($value), 'UTC'))`,
+    { value: asOf },
+  );
+  if (parsed === null || parsed === undefined) throw new ConfigError(`--as-of "${asOf}" is not an ISO-8601 instant, date or epoch-milliseconds integer.`);
+  return isoFromMicros(parsed, 'Z');
+}
+
+export async function writeRunSettings(
+  warehouse: Engine,
+  run: { asOf: string; validFrom: string; plan: BuildPlan; defaultRule: CycleRule },
+): Promise<void> {
+  await warehouse.run(
+    `create or replace table cfg_run as
+     select $as_of::timestamptz as as_of,
+            make_timestamp($previous::bigint)::timestamptz as previous_as_of,
+            $valid_from::timestamptz as valid_from,
+            $full_refresh::boolean as full_refresh,
+            $anchor::integer as default_anchor_day, $tz::varchar as default_timezone, now() as built_at`,
+    {
+      as_of: run.asOf,
+      valid_from: run.validFrom,
+      previous: run.plan.previousAsOf,
+      full_refresh: run.plan.fullRefresh,
+      anchor: run.defaultRule.anchorDay,
+      tz: run.defaultRule.timezone,
+    },
+  );
+}
