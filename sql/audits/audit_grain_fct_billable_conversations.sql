@@ -20,7 +20,13 @@
 --          ones and looked up there, which spares labelling every stored
 --          row (most of this audit's time in a nightly build).
 with audited_keys as (
-    select distinct keys.integration_sk, cycles.cycle_seq, audited.customer_account_id
+    select distinct
+        keys.integration_sk,
+        cycles.cycle_seq,
+        audited.customer_account_id,
+        audited.org_id,
+        audited.cycle_start,
+        audited.integration_id
     from audit_conversations as audited
     inner join int_integration_keys as keys
         on audited.org_id = keys.org_id
@@ -45,15 +51,15 @@ repeated_keys as (
     having count(*) > 1
 )
 
+-- the labels come back from audited_keys: a stored key has one label
 select
-    keys.org_id,
-    cycles.cycle_start,
-    keys.integration_id,
+    audited_keys.org_id,
+    audited_keys.cycle_start,
+    audited_keys.integration_id,
     repeated_keys.customer_account_id,
     repeated_keys.rows_with_key
 from repeated_keys
-inner join int_integration_keys as keys
-    on repeated_keys.integration_sk = keys.integration_sk
-inner join dim_billing_cycles as cycles
-    on keys.org_id = cycles.org_id
-    and repeated_keys.cycle_seq = cycles.cycle_seq
+inner join audited_keys
+    on repeated_keys.integration_sk = audited_keys.integration_sk
+    and repeated_keys.cycle_seq = audited_keys.cycle_seq
+    and repeated_keys.customer_account_id = audited_keys.customer_account_id

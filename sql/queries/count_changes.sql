@@ -26,24 +26,14 @@ with recorded_counts as (
         arg_max(platform, run_id) as platform,
         arg_max(conversations_after, run_id) as conversations
     from convbill_count_changes
-    where $full_refresh
-        or exists (
-            select 1 from int_dirty_cycles
-            where convbill_count_changes.org_id = int_dirty_cycles.org_id
-                and convbill_count_changes.cycle_start = int_dirty_cycles.cycle_start
-        )
+    where $full_refresh or (org_id, cycle_start) in (select org_id, cycle_start from int_dirty_cycles)
     group by org_id, cycle_start, integration_id
 ),
 
 current_counts as (
     select org_id, cycle_id, cycle_start, integration_id, platform, conversations
     from fct_conversation_counts
-    where $full_refresh
-        or exists (
-            select 1 from int_dirty_cycles
-            where fct_conversation_counts.org_id = int_dirty_cycles.org_id
-                and fct_conversation_counts.cycle_start = int_dirty_cycles.cycle_start
-        )
+    where $full_refresh or (org_id, cycle_start) in (select org_id, cycle_start from int_dirty_cycles)
 )
 
 select $run_id,
