@@ -97,7 +97,9 @@ async function nightly(args: ContenderArgs): Promise<Omit<ContenderResult, 'maxR
   if (!args.base || !args.day) throw new Error('nightly needs base and day');
   freshDirectory(args.work);
   cpSync(args.base, args.work, { recursive: true, verbatimSymlinks: true });
-  return convbillBuild(args, [args.day]);
+  // the sources are what counts now: the history stays named, and its files
+  // are unchanged, so the build stages the new day alone
+  return convbillBuild(args, [args.input, args.day]);
 }
 
 const CONTENDERS: Record<string, (args: ContenderArgs) => Promise<Omit<ContenderResult, 'maxRssKb'>>> = {

@@ -4,7 +4,7 @@
  * which engine is behind it. DuckDB (`engine/duckdb/warehouse.ts`) is the
  * only implementation today; a second engine adds its own folder beside it,
  * and the SQL that differs between engines lives in its macros
- * (`sql/macros/`), not in `if` branches here or in the callers.
+ * (`sql/macros/<dialect>/`), not in `if` branches here or in the callers.
  */
 
 export type Row = Record<string, unknown>;
@@ -25,9 +25,14 @@ export interface CopyOptions {
   rowGroupSizeBytes?: number;
 }
 
+/** The SQL dialects convbill has macros for: the name of a folder of `sql/macros/`. */
+export type Dialect = 'duckdb';
+
 export interface Engine {
   /** the database it opened (`:memory:` for a scratch one) */
   readonly path: string;
+  /** whose macros the models call (`sql/macros/<dialect>/`) */
+  readonly dialect: Dialect;
   run(sql: string, params?: Params): Promise<void>;
   /** Rows as plain JS values (BIGINT as bigint; instants as the engine's own value objects). */
   rows<T extends Row = Row>(sql: string, params?: Params): Promise<T[]>;

@@ -18,9 +18,13 @@ export interface ModelTiming {
   status?: 'success' | 'error' | 'pass' | 'fail';
 }
 
-/** Creates (or replaces) the SQL macros every model may call. */
+/**
+ * Creates (or replaces) the SQL macros every model may call, in the engine's
+ * own dialect: the models are written once, and what an engine spells its
+ * own way (timestamp parsing, JSON) is one macro per engine.
+ */
 export async function installMacros(warehouse: Engine, root = sqlDirectory()): Promise<void> {
-  for (const file of sqlFiles(join(root, 'macros'))) await warehouse.run(readFileSync(file, 'utf8'));
+  for (const file of sqlFiles(join(root, 'macros', warehouse.dialect))) await warehouse.run(readFileSync(file, 'utf8'));
 }
 
 export interface RunModelsOptions {

@@ -2,17 +2,16 @@
  * Parquet, CSV and NDJSON files through DuckDB's own COPY, which streams and
  * spills, so a table larger than the memory limit still goes through.
  */
-import type { Warehouse } from '../engine/duckdb/warehouse.js';
-import { sqlIdentifier, sqlString } from '../engine/sql-text.js';
+import type { CopyOptions, Engine } from '../engine/engine.js';
+import { sqlIdentifier } from '../engine/sql-text.js';
 
 export type CopyFormat = 'parquet' | 'csv' | 'ndjson';
 
 /** Writes the result of `source` (a select on `table`) to `path` as `format`; returns the number of rows. */
-export async function copyToFile(warehouse: Warehouse, format: CopyFormat, table: string, source: string, path: string): Promise<number> {
+export async function copyToFile(warehouse: Engine, format: CopyFormat, table: string, source: string, path: string): Promise<number> {
   const select = await selectFor(warehouse, format, table, source);
-  const how = format === 'parquet' ? await parquetOptions(warehouse) : format === 'csv' ? 'format csv, header true' : 'format json';
-  const count = await warehouse.value<bigint | number>(`copy (${select}) to ${sqlString(path)} (${how})`);
-  return Number(count);
+  if (format === 'parquet') return warehouse.copy(select, path, 'parquet', await parquetOptions(warehouse));
+  return warehouse.copy(select, path, format === 'csv' ? 'csv' : 'json');
 }
 
 /**
@@ -20,7 +19,7 @@ export async function copyToFile(warehouse: Warehouse, format: CopyFormat, table
  * "2024-01-10 09:00:00.123456+00"; write UTC ISO-8601 instead, with the
  * microseconds only when there are some, as `convbill query` prints them.
  */
-async function selectFor(warehouse: Warehouse, format: CopyFormat, table: string, source: string): Promise<string> {
+async function selectFor(warehouse: Engine, format: CopyFormat, table: string, source: string): Promise<string> {
   if (format !== 'csv' && format !== 'ndjson') return source;
   const columns = await warehouse.rows<{ column_name: string; data_type: string }>(
     `select column_name, data_type from information_schema.columns
@@ -49,15 +48,15 @@ const UNITS: Record<string, number> = { bytes: 1, KiB: 2 ** 10, MiB: 2 ** 20, Gi
  * without insertion order, so Parquet rows come in no set order (SQL
  * promises none; CSV, NDJSON and Arrow keep the table's order).
  */
-async function parquetOptions(warehouse: Warehouse): Promise<string> {
+async function parquetOptions(warehouse: Engine): Promise<CopyOptions> {
   const { memory_limit: limit, threads } = (
     await warehouse.rows<{ memory_limit: string; threads: bigint }>(
       `select current_setting('memory_limit') as memory_limit, current_setting('threads') as threads`,
     )
   )[0]!;
   const match = /^([\d.]+)\s*(bytes|KiB|MiB|GiB|TiB)$/.exec(limit.trim());
-  if (!match) return 'format parquet';
+  if (!match) return {};
   const bytes = Number(match[1]) * (UNITS[match[2]!] ?? 1);
   await warehouse.run('set preserve_insertion_order = false');
-  return `format parquet, row_group_size_bytes ${Math.max(2 ** 20, Math.floor(bytes / (4 * Number(threads))))}`;
+  return { rowGroupSizeBytes: Math.max(2 ** 20, Math.floor(bytes / (4 * Number(threads)))) };
 }

@@ -20,6 +20,8 @@ export interface WarehouseOptions {
 }
 
 export class Warehouse implements Engine {
+  readonly dialect = 'duckdb' as const;
+
   private constructor(
     readonly path: string,
     private readonly instance: DuckDBInstance,
