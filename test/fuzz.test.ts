@@ -17,7 +17,7 @@
  * quoted field may span lines, an unterminated one runs to the end of the
  * file as one record), where a line with nothing on it is no row; NDJSON
  * lines that are not blank (blank: only spaces and tabs). Lines end at LF,
- * CRLF or a lone CR alike (the README's input section).
+ * CRLF or a lone CR alike (docs/configuration.md, the input contract).
  *
  * Everything is seeded: the base files (mulberry32 from FUZZ_SEED) and each
  * mutation (a seed from FUZZ_SEED, its format, kind and number), so a label

@@ -1,6 +1,6 @@
 /**
  * The typed API on real DuckDB files: the committed types match a fresh
- * build's schema and what the driver returns, the analyst queries the README
+ * build's schema and what the driver returns, the analyst queries docs/typed-api.md
  * shows give hand-computed numbers, and the dialect's connection handling
  * (transactions, one query at a time, streaming, read-only) holds.
  */
@@ -23,11 +23,11 @@ describe('generated types', () => {
     published = await buildSchemaDatabase(tempDir());
   });
 
-  it('src/schema.ts is what the generator writes for a fresh build (run `npm run gen:types` when this fails)', async () => {
+  it('src/typed/schema.ts is what the generator writes for a fresh build (run `npm run gen:types` when this fails)', async () => {
     expect(await schemaSource(published)).toBe(readFileSync(new URL('../src/typed/schema.ts', import.meta.url), 'utf8'));
   });
 
-  it('every value the driver returns has the type src/schema.ts gives its column', async () => {
+  it('every value the driver returns has the type src/typed/schema.ts gives its column', async () => {
     const db = openWarehouse(published);
     try {
       const tables = await db.introspection.getTables();

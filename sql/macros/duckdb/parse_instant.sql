@@ -1,6 +1,6 @@
 -- parse_instant(value, source_timezone, epoch_unit): an input timestamp as a
 -- TIMESTAMPTZ, null when it does not parse (the caller's invalid_timestamp).
--- The grammar is the README's: an ISO-8601 date and time with seconds, or an
+-- The grammar is docs/configuration.md's (Timestamps): an ISO-8601 date and time with seconds, or an
 -- integer in the source's epoch unit ('s', 'ms', 'us').
 --
 -- Why a regular expression decides, not a cast: DuckDB's casts guess. They
