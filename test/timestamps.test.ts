@@ -457,3 +457,33 @@ describe('the pipeline reads the value table as parse_instant does, in every for
     expect(await among.rows(`select distinct reason from rejected_interactions`)).toEqual([{ reason: 'invalid_timestamp' }]);
   });
 });
+
+describe('typed instants that are no instant of the grammar', () => {
+  it('a Parquet started_at or ended_at of infinity or -infinity is invalid_timestamp, never an open interaction', async () => {
+    const dir = tempDir();
+    const file = await writeParquet(
+      dir,
+      'infinite.parquet',
+      `select * from (values
+         ('neg-start', 'wa-1', 'c1', '-infinity'::timestamptz, null::timestamptz),
+         ('pos-start', 'wa-1', 'c2', 'infinity'::timestamptz, null::timestamptz),
+         ('pos-end', 'wa-1', 'c3', '2024-03-10T10:00:00Z'::timestamptz, 'infinity'::timestamptz),
+         ('neg-end', 'wa-1', 'c4', '2024-03-10T10:00:00Z'::timestamptz, '-infinity'::timestamptz),
+         ('open', 'wa-1', 'c5', '2024-03-10T10:00:00Z'::timestamptz, null::timestamptz),
+         ('closed', 'wa-1', 'c6', '2024-03-10T10:00:00Z'::timestamptz, '2024-03-10T11:00:00Z'::timestamptz)
+       ) as t(interaction_id, integration_id, customer_account_id, started_at, ended_at)`,
+    );
+    const facts = await buildFacts({ dir, inputs: [file], asOf: '2024-03-20T00:00:00Z' });
+    expect(await facts.rows(`select source_row, reason from rejected_interactions order by source_row`)).toEqual([
+      { source_row: 1, reason: 'invalid_timestamp' },
+      { source_row: 2, reason: 'invalid_timestamp' },
+      { source_row: 3, reason: 'invalid_timestamp' },
+      { source_row: 4, reason: 'invalid_timestamp' },
+    ]);
+    // the open one lasts until as-of, within March, like the closed one
+    expect(await facts.rows(`select customer_account_id, cycle_id from fct_billable_conversations order by all`)).toEqual([
+      { customer_account_id: 'c5', cycle_id: '2024-03-01' },
+      { customer_account_id: 'c6', cycle_id: '2024-03-01' },
+    ]);
+  });
+});

@@ -118,10 +118,12 @@ async function projectionFor(warehouse: Engine, rawStore: string | undefined, lo
   const isTyped = (column: CanonicalColumn) => /^(TIMESTAMP|DATE)/.test(typeOf.get(column) ?? '');
   // A typed value outside years 0001-9999 would overflow the models' time
   // arithmetic: it goes on as text, which the grammar rejects (invalid_timestamp).
+  // An infinite instant has no epoch (null), so it counts as out of range: an
+  // ended_at of infinity must not pass for an open interaction.
   const inRange = (column: CanonicalColumn, expression: string) =>
     typeOf.get(column) === 'DATE'
       ? `${expression} between date '0001-01-01' and date '9999-12-31'`
-      : `epoch_us(${expression}) between ${MIN_EPOCH_US} and ${MAX_EPOCH_US}`;
+      : `coalesce(epoch_us(${expression}) between ${MIN_EPOCH_US} and ${MAX_EPOCH_US}, ${expression} is null)`;
   const select = [
     `${load.load_id} as load_id`,
     'src.source_row',
