@@ -35,8 +35,12 @@ export function loadStateTables(root = sqlDirectory()): StateTable[] {
 }
 
 /** Creates the named state tables where missing; in an attached database when `catalog` is given. */
+/** The package's own state tables, read once per process: they do not change while it runs. */
+let packageTables: Map<string, StateTable> | undefined;
+
 export async function createStateTables(warehouse: Engine, names: string[], catalog?: string): Promise<void> {
-  const tables = new Map(loadStateTables().map((table) => [table.name, table]));
+  packageTables ??= new Map(loadStateTables().map((table) => [table.name, table]));
+  const tables = packageTables;
   for (const name of names) {
     const table = tables.get(name);
     if (!table) throw new RunError(`No state table ${name} in the sql/state/ folder of the convbill package.`);

@@ -1,6 +1,5 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { assertDictionaryMatches, dataDictionary } from '../../read/docs.js';
+import { assertDictionaryMatches, dataDictionary, writeDataDictionary } from '../../read/docs.js';
 import type { CliContext } from '../context.js';
 import { configOption, readableDatabase } from '../options.js';
 
@@ -23,7 +22,7 @@ export function registerDocs(cli: Command, { io }: CliContext): void {
         io.out(dataDictionary());
         return;
       }
-      writeFileSync(flags.out, dataDictionary());
+      writeDataDictionary(flags.out);
       io.out(`Wrote ${flags.out}.\n`);
     });
 }
