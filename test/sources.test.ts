@@ -256,7 +256,7 @@ describe('sources: files and versions', () => {
     expect(await accounts()).toEqual(['c1', 'c2']);
     const events = async () => rows(join(dir, 'out', 'convbill.duckdb'), `select run_id, event, load_id from convbill_run_files where run_id = (select max(run_id) from convbill_run_files) order by all`);
     expect(await events()).toEqual([
-      { run_id: 3, event: 'repointed', load_id: 1 },
+      { run_id: 3, event: 'reverted', load_id: 1 },
       { run_id: 3, event: 'superseded', load_id: 2 },
     ]);
     // B again, and A's bytes under another path: A counts there, once
@@ -266,6 +266,21 @@ describe('sources: files and versions', () => {
     expect(convbill(dir, ['build', '--quiet']).status).toBe(0);
     expect(await accounts()).toEqual(['c1', 'c2']);
     expect(await rows(published(dir), `select sum(interaction_count)::integer as n from fct_billable_conversations`)).toEqual([{ n: 2 }]);
+    // A counted before this build, so its two new paths are duplicates: counted once
+    expect((await events()).map((row) => row.event)).toEqual(['duplicate', 'duplicate', 'reverted', 'superseded']);
+    // A again at a third path, once no path counts it: restored
+    writeCsv(dir, 'logs/copy-of-day.csv', b);
+    writeCsv(dir, 'logs/copy-of-copy.csv', b);
+    expect(convbill(dir, ['build', '--quiet']).status).toBe(0);
+    writeCsv(dir, 'logs/late-copy.csv', a);
+    expect(convbill(dir, ['build', '--quiet']).status).toBe(0);
+    expect(await events()).toEqual([
+      { run_id: 6, event: 'restored', load_id: 1 },
+      { run_id: 6, event: 'unchanged', load_id: 2 },
+      { run_id: 6, event: 'unchanged', load_id: 2 },
+      { run_id: 6, event: 'unchanged', load_id: 2 },
+    ]);
+    expect(await accounts()).toEqual(['c1', 'c2']);
   });
 });
 

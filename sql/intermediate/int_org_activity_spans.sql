@@ -9,19 +9,27 @@
 --          day from it; dim_billing_cycles then drops the cycles before the
 --          org's first billable interaction. Bounding from rows rather than
 --          merged interactions lets the merge find each interaction's
---          cycles in the same pass (int_interactions).
+--          cycles in the same pass (int_interactions). Only plausible
+--          instants count (from valid_from on): a row dated 0001-01-01 is
+--          rejected anyway, and must not make the build generate cycles
+--          over two thousand years (docs/billing-rules.md §4).
 create table if not exists int_org_activity_spans (
     org_id varchar not null,
     earliest_start timestamptz not null
 );
 
-with staged_spans as (
+with plausible_since as (
+    select valid_from from cfg_run
+),
+
+staged_spans as (
     select
-        org_id,
-        min(activity_start) as earliest_start
+        stg_rows.org_id,
+        min(stg_rows.activity_start) as earliest_start
     from stg_rows
-    where activity_start is not null
-    group by org_id
+    cross join plausible_since
+    where stg_rows.activity_start >= plausible_since.valid_from
+    group by stg_rows.org_id
 )
 
 select

@@ -8,7 +8,7 @@
 --          contract's columns; the interaction's key says which merged
 --          interaction a row belonged to.
 -- columns:
---   source_file: the input file the row came from, as given to the load
+--   source_file: the input file the row came from: the first in order of the paths that hold its content now
 --   source_row: the row's number in that file, from 1 (a CSV's first data row, an NDJSON file's first line, a JSON or Parquet file's first record)
 --   reason: why: malformed_row, missing_integration_id, missing_customer_account_id, missing_timestamp, invalid_timestamp, implausible_timestamp, ended_before_started, conflicting_customer_account, after_as_of or outside_billing_cycles
 --   raw: the row as read: a JSON object of the contract's columns under its source's mapping; for a malformed_row, {line, text, error}: the line the reader saw, its text and the reader's words
@@ -25,7 +25,7 @@ with all_rejects as (
 )
 
 select
-    raw_files.source_file,
+    coalesce(cfg_loads.source_file, raw_files.source_file) as source_file,
     all_rejects.source_row,
     all_rejects.reason,
     all_rejects.raw,
@@ -35,3 +35,5 @@ select
     all_rejects.interaction_key
 from all_rejects
 inner join raw_files on all_rejects.load_id = raw_files.load_id
+-- the path that holds the content now, as a fresh build would name it, not the one it first came from
+left join cfg_loads on all_rejects.load_id = cfg_loads.load_id

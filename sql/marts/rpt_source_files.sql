@@ -11,7 +11,7 @@
 --          (superseded, or under no current source) counts nothing.
 -- columns:
 --   load_id: the load of this file version; a changed file at a known path loads again under a new id
---   source_file: the path the content was first loaded from
+--   source_file: for a version that counts, the first in order of the paths that hold it now; otherwise the path it was first loaded from
 --   format: how it was read: csv, json or parquet
 --   content_hash: SHA-256 of the file's bytes: content already loaded the same way adds nothing
 --   loaded_at: when the file was loaded
@@ -34,12 +34,12 @@ rejected_rows as (
 ),
 
 counted_loads as (
-    select load_id from cfg_loads
+    select load_id, source_file from cfg_loads
 )
 
 select
     raw_files.load_id,
-    raw_files.source_file,
+    coalesce(counted_loads.source_file, raw_files.source_file) as source_file,
     raw_files.format,
     raw_files.content_hash,
     raw_files.loaded_at,

@@ -6,7 +6,7 @@
 -- reads: raw_files, raw_paths
 -- columns:
 --   load_id: the load (raw_files)
---   source_file: its current path
+--   source_file: its current path: the first in order of the counting paths that hold it
 --   source_key: the configured source it falls under; '' for the top-level source settings
 --   stage_fingerprint: the fingerprint of the staging settings it is staged with
 --   source_timezone: the timezone offset-less instants are read in

@@ -26,20 +26,20 @@ export async function createRunTables(warehouse: Engine): Promise<void> {
 }
 
 /**
- * What a run did with each file: loaded (new content), unchanged (content
- * already loaded from that path), repointed (the path now holds content
- * the warehouse already had: a version put back, or the same bytes at
- * another path), superseded (the load a path held before), dropped (a path
- * that no longer counts: under no current source, or forgotten).
+ * What a run did with each file: its FileEvent (loaded, unchanged,
+ * reverted, duplicate, restored: see ingest.ts), superseded (the load a
+ * path held before), dropped (a path that no longer counts: under no
+ * current source, or forgotten) and ignored (a file found under a source
+ * whose type convbill does not read).
  */
 export async function recordRunFiles(warehouse: Engine, runId: number, report: IngestReport): Promise<void> {
   const rows: { file: string; load: number | null; event: string }[] = [];
   for (const file of report.files) {
-    const event = file.status === 'loaded' ? 'loaded' : file.supersedes.length > 0 ? 'repointed' : 'unchanged';
-    rows.push({ file: file.file, load: file.loadId, event });
+    rows.push({ file: file.file, load: file.loadId, event: file.event });
     for (const old of file.supersedes) rows.push({ file: file.file, load: old, event: 'superseded' });
   }
   for (const file of report.dropped) rows.push({ file, load: null, event: 'dropped' });
+  for (const file of report.skipped) rows.push({ file, load: null, event: 'ignored' });
   if (rows.length === 0) return;
   await warehouse.run(
     `insert into convbill_run_files

@@ -23,10 +23,22 @@ import type { Engine } from '../engine/engine.js';
 export type { FileFormat, SourceSpec } from './sources.js';
 export { formatOf } from './sources.js';
 
+/**
+ * What a load did with a path, told against the state before it
+ * (docs/billing-rules.md §4, "Files and versions"): loaded, new content;
+ * unchanged, the content the path held; reverted, a content the path held
+ * before (it counts again); duplicate, a content that already counts under
+ * another path, or that another path brought in this same load (counted
+ * once); restored, a content loaded before that no path counts now (a
+ * superseded or dropped version), which counts again at this path.
+ */
+export type FileEvent = 'loaded' | 'unchanged' | 'reverted' | 'duplicate' | 'restored';
+
 export interface FileLoad {
   file: string;
-  /** loaded: new content; already_loaded: content the warehouse has (a path put back to it counts it again) */
+  /** loaded: new content; already_loaded: content the warehouse has */
   status: 'loaded' | 'already_loaded';
+  event: FileEvent;
   loadId: number;
   rows: number;
   /** the loads this path held before, no longer counted there */
@@ -75,7 +87,9 @@ export async function ingest(warehouse: Engine, given: IngestSources, rawStore?:
   const copies: string[] = [];
   try {
     await warehouse.transaction(async () => {
-      for (const entry of found) report.files.push(await loadFile(warehouse, entry, rawStore, copies));
+      // the loads that counted before, and those this load brings in: a path holding one of them is a duplicate
+      const counted = new Set((await warehouse.rows<{ load_id: number }>(`select load_id from cfg_loads`)).map((row) => row.load_id));
+      for (const entry of found) report.files.push(await loadFile(warehouse, entry, rawStore, copies, counted));
       const matched = await matchSources(warehouse, given.sources);
       const current = await currentLoads(warehouse, given, matched);
       const before = await warehouse.rows<{ source_file: string }>(
@@ -130,7 +144,9 @@ async function hashFile(file: string): Promise<{ hash: string; carriageReturn?: 
   return { hash: hash.digest('hex'), carriageReturn: /\.gz$/i.test(file) ? undefined : carriageReturn };
 }
 
-async function loadFile(warehouse: Engine, entry: FoundFile, rawStore: string | undefined, copies: string[]): Promise<FileLoad> {
+async function loadFile(
+  warehouse: Engine, entry: FoundFile, rawStore: string | undefined, copies: string[], counted: Set<number>,
+): Promise<FileLoad> {
   const { file, source } = entry;
   const { hash: contentHash, carriageReturn } = await hashFile(file);
   const readFp = readFingerprint(file, source);
@@ -167,6 +183,19 @@ async function loadFile(warehouse: Engine, entry: FoundFile, rawStore: string | 
   }
   const [path] = await warehouse.rows<{ load_id: number; pinned: boolean }>(`select load_id, pinned from raw_paths where source_file = $file`, { file });
   const supersedes = path && path.load_id !== loadId ? [path.load_id] : [];
+  // raw_files' first path stands in for the history of warehouses from before raw_path_versions
+  const heldBefore = known !== undefined && (await warehouse.value<boolean>(
+    `select exists (select 1 from raw_path_versions where source_file = $file and load_id = $load_id)
+         or exists (select 1 from raw_files where source_file = $file and load_id = $load_id)`,
+    { file, load_id: loadId },
+  ));
+  const event: FileEvent = !known ? 'loaded'
+    : path?.load_id === loadId ? 'unchanged'
+    : heldBefore ? 'reverted'
+    : counted.has(loadId) ? 'duplicate'
+    : 'restored';
+  counted.add(loadId);
+  await warehouse.run(`insert or ignore into raw_path_versions values ($file, $load_id, now())`, { file, load_id: loadId });
   if (!path || path.load_id !== loadId || (entry.pinned && !path.pinned)) {
     await warehouse.run(
       `insert or replace into raw_paths values ($file, $load_id, $pinned, now())`,
@@ -181,7 +210,7 @@ async function loadFile(warehouse: Engine, entry: FoundFile, rawStore: string | 
     );
   }
   await warehouse.run(`update raw_files set superseded_by = null where load_id = $load_id`, { load_id: loadId });
-  return { file, status: known ? 'already_loaded' : 'loaded', loadId, rows, supersedes };
+  return { file, status: known ? 'already_loaded' : 'loaded', event, loadId, rows, supersedes };
 }
 
 /** Paths that count: under a configured source (first match wins), or pinned by --input. */

@@ -10,6 +10,8 @@
  * - `raw_malformed_rows`: the physical rows a reader could not fit.
  * - `raw_paths`: each path's current content, and whether it was named
  *   with --input (such a path stays loaded until `convbill forget`).
+ * - `raw_path_versions`: every content each path has held, so a path put
+ *   back to an earlier version is told as reverted.
  *
  * Staging reads the temp view `raw_scope_rows`: the loads this build
  * stages, each through the projection its source's settings give it
@@ -26,7 +28,7 @@ import { createStateTables } from '../project/state-tables.js';
 
 export async function createRawLayer(warehouse: Engine): Promise<void> {
   await retireLegacyLayer(warehouse);
-  await createStateTables(warehouse, ['raw_files', 'raw_malformed_rows', 'raw_paths', 'cfg_loads']);
+  await createStateTables(warehouse, ['raw_files', 'raw_malformed_rows', 'raw_paths', 'raw_path_versions', 'cfg_loads']);
 }
 
 /**

@@ -38,8 +38,8 @@ export interface CurrentLoad {
  */
 export async function stageSettings(warehouse: Engine, rawStore: string | undefined, loads: CurrentLoad[]): Promise<void> {
   const known = new Map(
-    (await warehouse.rows<{ load_id: number; stage_fingerprint: string; source_key: string }>(
-      `select load_id, stage_fingerprint, source_key from cfg_loads`,
+    (await warehouse.rows<{ load_id: number; stage_fingerprint: string; source_key: string; source_file: string }>(
+      `select load_id, stage_fingerprint, source_key, source_file from cfg_loads`,
     )).map((row) => [row.load_id, row]),
   );
   const keep: number[] = [];
@@ -50,11 +50,15 @@ export async function stageSettings(warehouse: Engine, rawStore: string | undefi
     const key = load.source.key ?? '';
     const stored = known.get(load.load_id);
     if (stored && stored.stage_fingerprint === fingerprint && stored.source_key === key) {
+      // the same content may now be first under another path (its first path holds a newer version)
+      if (stored.source_file !== load.source_file) {
+        await warehouse.run(`update cfg_loads set source_file = $file where load_id = $load_id`, { file: load.source_file, load_id: load.load_id });
+      }
       keep.push(load.load_id);
       continue;
     }
     const projection = await projectionFor(warehouse, rawStore, load);
-    await warehouse.run(`delete from cfg_loads where load_id = ${load.load_id}`);
+    await warehouse.run(`delete from cfg_loads where load_id = $load_id`, { load_id: load.load_id });
     await warehouse.run(
       `insert into cfg_loads values ($load_id, $file, $key, $fingerprint, $timezone, $epoch_unit, $projection)`,
       {

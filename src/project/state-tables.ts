@@ -20,7 +20,7 @@ export interface StateTable {
   ddl: string;
 }
 
-const DDL = /^create table if not exists\s+([a-z_][a-z0-9_]*)\s*\([\s\S]*?\);?\s*$/im;
+const DDL = /^create table if not exists\s+([a-z_][a-z0-9_]*)\s*\([\s\S]*?^\);?\s*$/im;
 
 export function loadStateTables(root = sqlDirectory()): StateTable[] {
   return sqlFiles(join(root, 'state')).map((file) => {
