@@ -487,3 +487,33 @@ describe('typed instants that are no instant of the grammar', () => {
     ]);
   });
 });
+
+describe('no single value can stall the build', () => {
+  it('hostile instants in text and NDJSON are rejects of their rows, and the work is bounded by the plausible span: cycles start at valid_from at the earliest', async () => {
+    const talk = (id: string, started: string, ended = ''): InputRow => ({
+      org_id: 'acme', interaction_id: id, integration_id: 'wa-1', customer_account_id: `c-${id}`, started_at: started, ended_at: ended,
+    });
+    const plain = [talk('a', '2024-03-10T10:00:00Z', '2024-03-10T11:00:00Z'), talk('b', '2024-02-10T10:00:00Z')];
+    const hostile = [
+      talk('x1', '0001-01-01T00:00:00Z'), talk('x2', '-infinity'), talk('x3', '-9223372036854775808'), talk('x4', '1e300'),
+      talk('x5', '2024-03-10T10:00:00Z', 'infinity'), talk('x6', '2024-03-10T10:00:00Z', '9223372036854775807'),
+      talk('x7', '2001-01-01T00:00:00Z', '9999-12-31T23:59:59Z'),
+    ];
+    const alone = await buildFacts({ inputs: [writeCsv(tempDir(), 'plain.csv', plain)], asOf: '2024-03-20T00:00:00Z' });
+    const dir = tempDir();
+    const mixed = await buildFacts({ dir, inputs: [writeCsv(dir, 'mixed.csv', [...plain, ...hostile]), writeNdjson(dir, 'mixed.ndjson', hostile)], asOf: '2024-03-20T00:00:00Z' });
+    expect(await mixed.rows(`select reason, count(*)::integer as n from rejected_interactions group by all order by all`)).toEqual([
+      { reason: 'implausible_timestamp', n: 2 },
+      { reason: 'invalid_timestamp', n: 10 },
+    ]);
+    // x7 started in 2001 and is open until as-of in effect: its cycles are real, from 2001 to as-of's
+    const rowsOf = (build: typeof alone, model: string) => build.result.timings.find((timing) => timing.name === model)?.rows;
+    expect(await mixed.rows(`select count(*)::integer as n from dim_billing_cycles`)).toEqual([{ n: 279 }]);
+    // without x7, the generated cycles are those of the plausible rows alone, whatever the rejected rows say
+    const withoutLong = await buildFacts({ inputs: [writeCsv(tempDir(), 'short.csv', [...plain, ...hostile.slice(0, 6)])], asOf: '2024-03-20T00:00:00Z' });
+    expect(rowsOf(withoutLong, 'int_billing_cycles')).toBe(rowsOf(alone, 'int_billing_cycles'));
+    expect(rowsOf(withoutLong, 'int_cycle_segments')).toBe(rowsOf(alone, 'int_cycle_segments'));
+    expect(await withoutLong.rows(`select cycle_id, conversations from fct_conversation_counts order by all`))
+      .toEqual(await alone.rows(`select cycle_id, conversations from fct_conversation_counts order by all`));
+  });
+});

@@ -4,6 +4,7 @@ import { Kysely, type NotNull } from 'kysely';
 import { DuckDBDialect } from '../typed/dialect.js';
 import type { Database } from '../typed/schema.js';
 import type { Warehouse } from '../engine/duckdb/warehouse.js';
+import { displayText } from '../read/display-text.js';
 
 export interface FileCounts {
   sourceFile: string;
@@ -106,7 +107,7 @@ export async function readSummary(warehouse: Warehouse): Promise<BuildSummary> {
 const MAX_LINES = 40;
 
 function table(headers: string[], rows: (string | number)[][]): string[] {
-  const cells = [headers, ...rows.map((row) => row.map(String))];
+  const cells = [headers, ...rows.map((row) => row.map((cell) => (typeof cell === 'number' ? String(cell) : displayText(cell))))];
   const widths = headers.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
   const numeric = headers.map((_, column) => rows.length > 0 && rows.every((row) => typeof row[column] === 'number'));
   const line = (row: string[]) =>

@@ -6,6 +6,7 @@
 import { ConfigError, RunError, engineMessage } from '../engine/errors.js';
 import { plainValue } from '../engine/duckdb/values.js';
 import { Warehouse } from '../engine/duckdb/warehouse.js';
+import { displayText } from './display-text.js';
 
 export type QueryFormat = 'table' | 'csv' | 'json';
 export const QUERY_FORMATS: QueryFormat[] = ['table', 'csv', 'json'];
@@ -41,7 +42,7 @@ export function formatResult(result: QueryResult, format: QueryFormat): string {
   if (format === 'csv') {
     return [result.columns, ...result.rows].map((row) => row.map(csvCell).join(',')).join('\n');
   }
-  const cells = [result.columns, ...result.rows.map((row) => row.map((value) => (value === null ? 'NULL' : String(value))))];
+  const cells = [result.columns, ...result.rows.map((row) => row.map((value) => (value === null ? 'NULL' : displayText(String(value), Infinity))))];
   const widths = result.columns.map((_, i) => Math.max(...cells.map((row) => String(row[i]).length)));
   const line = (row: unknown[]) => row.map((cell, i) => String(cell).padEnd(widths[i] ?? 0)).join(' | ').trimEnd();
   const rule = widths.map((width) => '-'.repeat(width)).join('-+-');
