@@ -133,7 +133,7 @@ async function expectFullRebuildOf(dir: string, files: string[], asOfMs: number,
     const exported = expected[table]?.length === 0 ? [] : await rows(
       nightly,
       `select ${columns.join(', ')}
-       from read_parquet('${join(dir, 'nightly_parquet', table)}/**/*.parquet', hive_partitioning = true, hive_types_autocast = false)
+       from read_parquet('${join(dir, 'nightly_parquet', table)}/**/*.parquet', hive_partitioning = false)
        order by all`,
     );
     expect(exported, `${table} exported, ${label}`).toEqual(expected[table]);

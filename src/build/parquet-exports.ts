@@ -1,6 +1,13 @@
 /**
  * Parquet exports of the fact tables, Hive-partitioned by org and cycle.
  *
+ * The folders are `org=<enc>/cycle=<enc>/`, where <enc> is the macro
+ * partition_folder (sql/macros/duckdb/partition_folder.sql) of the org_id and
+ * the cycle_id: those are data, and a raw value could climb out of the export
+ * or be too long for a file name. The files hold the real org_id and
+ * cycle_id. The keys are not org_id and cycle_id because DuckDB's Hive reader
+ * lets a folder's value replace a file column of the same name.
+ *
  * The export folder the user names is a symbolic link to a versioned folder.
  * Each build writes a new version beside the old one and then swaps the link
  * with one rename, which is atomic: a reader sees the old export or the new
@@ -45,6 +52,18 @@ export const EXPORTED_TABLES: Record<string, string[]> = {
 const DETAIL = 'fct_billable_conversations';
 
 const RUN_MARKER = '_convbill_run';
+/**
+ * Written in the marker after the run: a version of another folder layout
+ * (before it, `org_id=…/cycle_id=…/`) is never linked from, so its folders
+ * never sit beside this layout's.
+ */
+const LAYOUT = 'layout org=partition_folder/cycle=partition_folder';
+
+/** The folder keys, and their values computed from a row of `table`. */
+const ORG_KEY = 'org';
+const CYCLE_KEY = 'cycle';
+const partitionColumns = (table: string) =>
+  `partition_folder(${table}.org_id) as ${ORG_KEY}, partition_folder(${table}.cycle_id) as ${CYCLE_KEY}`;
 
 export async function exportParquet(
   warehouse: Engine,
@@ -70,19 +89,19 @@ export async function exportParquet(
       if (table !== DETAIL) {
         // A table with no rows writes no partition; the folder stays, so that
         // readers' globs find an empty table rather than a missing one.
-        await copyPartitioned(warehouse, `select ${columns.join(', ')} from ${table}`, folder, 'data');
+        await copyPartitioned(warehouse, `select ${columns.join(', ')}, ${partitionColumns(table)} from ${table}`, folder, 'data');
         continue;
       }
       if (dirty) linkUnchanged(join(current as string, table), folder, dirty);
       const select = (part: 'settled' | 'active', where: string) =>
-        `select ${columns.map((column) => `${table}.${column}`).join(', ')} from ${table}
+        `select ${columns.map((column) => `${table}.${column}`).join(', ')}, ${partitionColumns(table)} from ${table}
          ${dirty ? `semi join int_dirty_cycles on ${table}.org_id = int_dirty_cycles.org_id
                     and ${table}.cycle_start = int_dirty_cycles.cycle_start${part === 'settled' ? ' and int_dirty_cycles.settled_changed' : ''}` : ''}
          where ${where}`;
       await copyPartitioned(warehouse, select('settled', `${table}.last_activity_at < ${sqlString(build.asOf)}::timestamptz`), folder, 'settled');
       await copyPartitioned(warehouse, select('active', `${table}.last_activity_at >= ${sqlString(build.asOf)}::timestamptz`), folder, 'active');
     }
-    writeFileSync(join(version, RUN_MARKER), `${build.runId}\n`);
+    writeFileSync(join(version, RUN_MARKER), `${build.runId}\n${LAYOUT}\n`);
   } catch (error) {
     rmSync(version, { recursive: true, force: true });
     throw new RunError(`Writing the Parquet export to ${parquetDir} failed: ${engineMessage(error)}.`, { cause: error });
@@ -107,25 +126,35 @@ export function pruneExportVersions(exported: { link: string; version: string; r
   }
 }
 
+/** The build a version holds, when it has this layout. */
 function heldRun(version: string): number | undefined {
   try {
-    return Number(readFileSync(join(version, RUN_MARKER), 'utf8').trim());
+    const [run, layout] = readFileSync(join(version, RUN_MARKER), 'utf8').trim().split('\n');
+    return layout === LAYOUT ? Number(run) : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** Hive folder names percent-encode the value; decoding is unambiguous. */
-const partitionValue = (folder: string) => decodeURIComponent(folder.slice(folder.indexOf('=') + 1));
-
+/** Dirty partitions by their two folder names, `org=…` and `cycle=…`. */
 type DirtyPartitions = Map<string, { settledChanged: boolean }>;
-const partitionKey = (org: string, cycle: string) => JSON.stringify([org, cycle]);
+const partitionKey = (orgFolder: string, cycleFolder: string) => JSON.stringify([orgFolder, cycleFolder]);
 
+/**
+ * The folders of int_dirty_cycles, encoded by the same macro as the rows
+ * were: folder names are never decoded. Two cycles of an org sharing a
+ * cycle_id share a folder, so their changes are merged.
+ */
 async function dirtyPartitions(warehouse: Engine): Promise<DirtyPartitions> {
-  const rows = await warehouse.rows<{ org_id: string; cycle_id: string; settled_changed: boolean }>(
-    `select org_id, cycle_id, settled_changed from int_dirty_cycles`,
+  const rows = await warehouse.rows<{ org: string; cycle: string; settled_changed: boolean }>(
+    `select ${partitionColumns('int_dirty_cycles')}, bool_or(settled_changed) as settled_changed
+     from int_dirty_cycles
+     group by all`,
   );
-  return new Map(rows.map((row) => [partitionKey(row.org_id, row.cycle_id), { settledChanged: row.settled_changed }]));
+  return new Map(rows.map((row) => [
+    partitionKey(`${ORG_KEY}=${row.org}`, `${CYCLE_KEY}=${row.cycle}`),
+    { settledChanged: row.settled_changed },
+  ]));
 }
 
 /** Links every file of `from` this build leaves as it was into `to`. */
@@ -133,7 +162,7 @@ function linkUnchanged(from: string, to: string, dirty: DirtyPartitions): void {
   if (!existsSync(from)) return;
   for (const orgFolder of readdirSync(from)) {
     for (const cycleFolder of readdirSync(join(from, orgFolder))) {
-      const change = dirty.get(partitionKey(partitionValue(orgFolder), partitionValue(cycleFolder)));
+      const change = dirty.get(partitionKey(orgFolder, cycleFolder));
       const keep = (file: string) => !change || (!change.settledChanged && file.startsWith('settled'));
       const files = readdirSync(join(from, orgFolder, cycleFolder)).filter(keep);
       if (files.length === 0) continue;
@@ -149,7 +178,7 @@ function linkUnchanged(from: string, to: string, dirty: DirtyPartitions): void {
  */
 async function copyPartitioned(warehouse: Engine, select: string, folder: string, part: string): Promise<void> {
   const staging = join(dirname(folder), `.staging-${basename(folder)}-${part}`);
-  await warehouse.copy(select, staging, 'parquet', { partitionBy: ['org_id', 'cycle_id'], filenamePattern: `${part}_{i}` });
+  await warehouse.copy(select, staging, 'parquet', { partitionBy: [ORG_KEY, CYCLE_KEY], filenamePattern: `${part}_{i}` });
   if (existsSync(staging)) {
     for (const orgFolder of readdirSync(staging)) {
       for (const cycleFolder of readdirSync(join(staging, orgFolder))) {

@@ -49,10 +49,11 @@ export async function publish(warehouse: Engine, target: string, runId: number, 
       const columns = await columnsOf(warehouse, table);
       const files = join(exportVersion, table);
       if (EXTERNAL.includes(table) && hasPartitions(files) && !GLOB_CHARACTERS.test(files)) {
+        // The files hold every column; the folder names are an encoding of
+        // org_id and cycle_id (parquet-exports.ts), not to be read back.
         await warehouse.run(
           `create view published.${table} as
-           select ${columns} from read_parquet(${sqlString(join(files, '*', '*', '*.parquet'))},
-               hive_partitioning = true, hive_types = {'org_id': varchar, 'cycle_id': varchar})`,
+           select ${columns} from read_parquet(${sqlString(join(files, '*', '*', '*.parquet'))}, hive_partitioning = false)`,
         );
       } else {
         // An export with no rows has no files for a view to read; a path

@@ -17,7 +17,10 @@ export type Params = Record<string, SqlParam>;
 export type CopyFormat = 'parquet' | 'csv' | 'json';
 
 export interface CopyOptions {
-  /** one folder per combination of these columns' values (`col=value/`), `path` being the root folder */
+  /**
+   * one folder per combination of these columns' values (`col=value/`), `path` being the root folder;
+   * the columns name folders only and are not written in the files
+   */
   partitionBy?: string[];
   /** the files' names inside each partition folder; `{i}` numbers them */
   filenamePattern?: string;

@@ -107,7 +107,9 @@ export class Warehouse implements Engine {
     const how = [`format ${format}`];
     if (format === 'csv') how.push('header true');
     if (options.rowGroupSizeBytes !== undefined) how.push(`row_group_size_bytes ${options.rowGroupSizeBytes}`);
-    if (options.partitionBy) how.push(`partition_by (${options.partitionBy.map(sqlIdentifier).join(', ')})`);
+    if (options.partitionBy) {
+      how.push(`partition_by (${options.partitionBy.map(sqlIdentifier).join(', ')})`, 'write_partition_columns false');
+    }
     if (options.filenamePattern !== undefined) how.push(`filename_pattern ${sqlString(options.filenamePattern)}`);
     return Number(await this.value<bigint | number>(`copy (${select}) to ${sqlString(path)} (${how.join(', ')})`));
   }
