@@ -1,7 +1,7 @@
 /** Shared test fixtures: temporary folders, input files, one-call builds. */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll } from 'vitest';
 import { build, type BuildResult } from '../src/build/build.js';
 import type { BuildOptions } from '../src/config/build-options.js';
@@ -121,8 +121,9 @@ export async function buildFacts(options: TestBuildOptions): Promise<TestBuild> 
   return { dir, db, result, rows: (sql) => rows(db, sql) };
 }
 
+/** Rows of `sql` through the library's query (sandboxed), which may read files beside the database. */
 export async function rows(db: string, sql: string): Promise<Record<string, PlainValue>[]> {
-  const result = await query(db, sql);
+  const result = await query(db, sql, { allowedDirectories: [dirname(resolve(db))] });
   return result.rows.map((row) => Object.fromEntries(result.columns.map((column, i) => [column, row[i] ?? null])));
 }
 
