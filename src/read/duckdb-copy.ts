@@ -3,7 +3,7 @@
  * spills, so a table larger than the memory limit still goes through.
  */
 import type { CopyOptions, Engine } from '../engine/engine.js';
-import { sqlIdentifier } from '../engine/sql-text.js';
+import { sqlIdentifier, sqlString } from '../engine/sql-text.js';
 
 export type CopyFormat = 'parquet' | 'csv' | 'ndjson';
 
@@ -35,7 +35,7 @@ async function selectFor(warehouse: Engine, format: CopyFormat, table: string, s
 
 function isoInstant(column: string, suffix: string): string {
   const fraction = `case when epoch_us(${column}) % 1000000 = 0 then '' when epoch_us(${column}) % 1000 = 0 then strftime(${column}, '.%g') else strftime(${column}, '.%f') end`;
-  return `case when not isfinite(${column}) then ${column}::varchar else strftime(${column}, '%Y-%m-%dT%H:%M:%S') || ${fraction} || '${suffix}' end`;
+  return `case when not isfinite(${column}) then ${column}::varchar else strftime(${column}, '%Y-%m-%dT%H:%M:%S') || ${fraction} || ${sqlString(suffix)} end`;
 }
 
 const UNITS: Record<string, number> = { bytes: 1, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40 };

@@ -117,6 +117,7 @@ async function checkFilter(warehouse: Warehouse, source: string, table: string, 
     if (isRefusal(error)) {
       throw new RunError(`Option --where "${filter}" was refused: ${engineMessage(error)} (the filter reads ${table} only).`, { cause: error });
     }
-    throw new ConfigError(`Option --where "${filter}" is not a valid filter on ${table}: ${engineMessage(error)}.`, { cause: error });
+    const reason = engineMessage(error).replace(/^(Failed to extract statements: )?Parser Error: /, '');
+    throw new ConfigError(`Option --where "${filter}" is not a valid filter on ${table}: ${reason}.`, { cause: error });
   });
 }
