@@ -18,7 +18,7 @@
  * ATTACH of a file inside an allowed folder would pass the file check, so
  * ATTACH and DETACH are refused by statement type, from DuckDB's own parser.
  */
-import { type DuckDBConnection, type DuckDBResultReader, StatementType } from '@duckdb/node-api';
+import { type DuckDBConnection, type DuckDBExtractedStatements, type DuckDBResultReader, StatementType } from '@duckdb/node-api';
 import { resolve } from 'node:path';
 import { sqlList } from '../sql-text.js';
 
@@ -45,7 +45,7 @@ const REFUSED: Partial<Record<StatementType, string>> = {
 export function isRefusal(error: unknown): boolean {
   if (error instanceof StatementRefused) return true;
   const text = error instanceof Error ? error.message : String(error);
-  return /^Permission Error|the configuration has been locked|attached in read-only mode|in read-only mode!/m.test(text);
+  return /^Permission Error|the configuration has been locked|in read-only mode/m.test(text);
 }
 
 /** Applies the sandbox to an open session; nothing convbill sets afterwards can change a setting. */
@@ -86,8 +86,7 @@ async function viewFolders(connection: DuckDBConnection): Promise<string[]> {
  * one's result, refusing ATTACH and DETACH before they run.
  */
 export async function runUserSql(connection: DuckDBConnection, sql: string): Promise<DuckDBResultReader> {
-  const statements = await connection.extractStatements(sql);
-  if (statements.count === 0) throw new NotOneStatement('the SQL holds no statement');
+  const statements = await extract(connection, sql);
   let result: DuckDBResultReader | undefined;
   for (let index = 0; index < statements.count; index += 1) {
     const prepared = await statements.prepare(index);
@@ -107,13 +106,25 @@ export async function runUserSql(connection: DuckDBConnection, sql: string): Pro
  * end its statement and start another. Preparing binds it, which checks its files.
  */
 export async function checkOneStatement(connection: DuckDBConnection, sql: string): Promise<void> {
-  const statements = await connection.extractStatements(sql);
+  const statements = await extract(connection, sql);
   if (statements.count !== 1) throw new NotOneStatement(`the SQL holds ${statements.count} statements where one is expected`);
   const prepared = await statements.prepare(0);
   try {
     refuseType(prepared.statementType);
   } finally {
     prepared.destroySync();
+  }
+}
+
+/** DuckDB's parser splits the text; it fails with no words of its own when there is no statement at all. */
+async function extract(connection: DuckDBConnection, sql: string): Promise<DuckDBExtractedStatements> {
+  try {
+    return await connection.extractStatements(sql);
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    const parser = /^Failed to extract statements: (.*)/s.exec(text);
+    if (parser) throw new Error(parser[1], { cause: error });
+    throw new NotOneStatement('the SQL holds no statement', { cause: error });
   }
 }
 
