@@ -19,7 +19,7 @@ export type { PriceEntry } from './reference/prices.js';
 export { init, type InitOptions, type InitResult } from './config/init.js';
 
 // Read the facts
-export { query, type QueryResult } from './read/query.js';
+export { query, type QueryOptions, type QueryResult } from './read/query.js';
 export { listRuns } from './read/runs.js';
 export { testWarehouse } from './project/data-tests.js';
 export type { AuditResult } from './project/audits.js';

@@ -1,7 +1,7 @@
 /** Shared test fixtures: temporary folders, input files, one-call builds. */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll } from 'vitest';
 import { build, type BuildResult } from '../src/build/build.js';
 import type { BuildOptions } from '../src/config/build-options.js';
@@ -11,6 +11,7 @@ import type { PriceEntry } from '../src/reference/prices.js';
 import { query } from '../src/read/query.js';
 import type { PlainValue } from '../src/engine/duckdb/values.js';
 import { Warehouse } from '../src/engine/duckdb/warehouse.js';
+import { sqlString } from '../src/engine/sql-text.js';
 
 const made: string[] = [];
 afterAll(() => {
@@ -72,7 +73,7 @@ export async function writeParquet(dir: string, name: string, select: string): P
   const path = join(dir, name);
   const scratch = await Warehouse.open(':memory:');
   try {
-    await scratch.run(`copy (${select}) to '${path}' (format parquet)`);
+    await scratch.run(`copy (${select}) to ${sqlString(path)} (format parquet)`);
   } finally {
     scratch.close();
   }
@@ -121,8 +122,9 @@ export async function buildFacts(options: TestBuildOptions): Promise<TestBuild> 
   return { dir, db, result, rows: (sql) => rows(db, sql) };
 }
 
+/** Rows of `sql` through the library's query (sandboxed), which may read files beside the database. */
 export async function rows(db: string, sql: string): Promise<Record<string, PlainValue>[]> {
-  const result = await query(db, sql);
+  const result = await query(db, sql, { allowedDirectories: [dirname(resolve(db))] });
   return result.rows.map((row) => Object.fromEntries(result.columns.map((column, i) => [column, row[i] ?? null])));
 }
 
@@ -132,7 +134,7 @@ export async function conversationsByCycle(build: TestBuild, org = 'default'): P
     `select c.cycle_id, coalesce(sum(f.conversations), 0)::integer as n
      from dim_billing_cycles c
      left join fct_conversation_counts f on f.org_id = c.org_id and f.cycle_start = c.cycle_start
-     where c.org_id = '${org}' group by c.cycle_id, c.cycle_start order by c.cycle_start`,
+     where c.org_id = ${sqlString(org)} group by c.cycle_id, c.cycle_start order by c.cycle_start`,
   );
   return Object.fromEntries(counts.map((row) => [row.cycle_id as string, row.n as number]));
 }

@@ -81,7 +81,8 @@ const INTEGRATIONS = [
 
 type Bar = Record<string, string>;
 
-const unescape = (text: string) => text.replaceAll('&quot;', '"').replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
+const unescape = (text: string) =>
+  text.replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
 
 /** The data-* attributes of every bar, by the data-chart of the SVG holding it. */
 function bars(html: string): Record<string, Bar[]> {

@@ -62,7 +62,8 @@ export async function checkConfiguration(options: Pick<BuildOptions, 'sources' |
   const scratch = await Warehouse.open(':memory:');
   try {
     const defaults = options.inputDefaults ? [{ ...options.inputDefaults, path: '', key: options.inputDefaults.key ?? '' }] : [];
-    await checkSources(scratch, [...options.sources, ...defaults]);
+    // the defaults first: a source that inherits a bad source_timezone is blamed on that key
+    await checkSources(scratch, [...defaults, ...options.sources]);
   } finally {
     scratch.close();
   }

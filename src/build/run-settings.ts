@@ -17,7 +17,7 @@ export async function resolveAsOf(warehouse: Engine, asOf: string | undefined): 
     `select epoch_us(parse_instant_or_date(clean_text($value), 'UTC'))`,
     { value: asOf },
   );
-  if (parsed === null || parsed === undefined) throw new ConfigError(`--as-of "${asOf}" is not an ISO-8601 instant, date or epoch-milliseconds integer.`);
+  if (parsed === null || parsed === undefined) throw new ConfigError(`Option --as-of "${asOf}" is not an ISO-8601 instant, date or epoch-milliseconds integer (config key "as_of" takes the same).`);
   return isoFromMicros(parsed, 'Z');
 }
 

@@ -76,7 +76,7 @@ export function withRelation(projection: string, relation: string): string {
  */
 export async function createScopeView(warehouse: Engine, rawStore: string | undefined, loadIds: number[]): Promise<void> {
   await warehouse.run(`create or replace temp table cfg_scope_loads (load_id integer primary key)`);
-  if (loadIds.length > 0) await warehouse.run(`insert into cfg_scope_loads select unnest([${loadIds.join(', ')}]::integer[])`);
+  if (loadIds.length > 0) await warehouse.run(`insert into cfg_scope_loads select unnest($ids::integer[])`, { ids: JSON.stringify(loadIds) });
   const loads = await warehouse.rows<{ load_id: number; stored_file: string | null; projection: string }>(
     `select cfg_loads.load_id, raw_files.stored_file, cfg_loads.projection
      from cfg_loads

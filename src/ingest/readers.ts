@@ -23,7 +23,7 @@ import { firstLine, headerOf, uniqueNames } from './file-peek.js';
 import { copyWithLf, hasCarriageReturn } from './line-endings.js';
 import type { FileFormat, SourceSpec } from './sources.js';
 import type { Engine } from '../engine/engine.js';
-import { sqlIdentifier, sqlString } from '../engine/sql-text.js';
+import { sqlBoolean, sqlIdentifier, sqlInteger, sqlString } from '../engine/sql-text.js';
 
 export interface RawContent {
   rowsRead: number;
@@ -125,7 +125,7 @@ function commonOptions(source: SourceSpec, loadId: number): string {
     `rejects_scan = 'tmp_reject_scans_${loadId}'`,
     `encoding = ${sqlString(source.encoding ?? 'utf-8')}`,
   ];
-  if (source.maxLineSize !== undefined) options.push(`max_line_size = ${Math.trunc(source.maxLineSize)}`);
+  if (source.maxLineSize !== undefined) options.push(`max_line_size = ${sqlInteger(source.maxLineSize)}`);
   return options.join(', ');
 }
 
@@ -139,7 +139,7 @@ async function readCsv(warehouse: Engine, file: string, source: SourceSpec, load
   await warehouse.run(
     `create table ${table} as
      select row_number() over () as source_row, *
-     from read_csv(${sqlString(file)}, header = ${hasHeader}, skip = 0, delim = ${sqlString(delimiter)},
+     from read_csv(${sqlString(file)}, header = ${sqlBoolean(hasHeader)}, skip = 0, delim = ${sqlString(delimiter)},
                    quote = ${sqlString(quote)}, escape = ${sqlString(quote)}, columns = {${struct}}, ${commonOptions(source, loadId)})`,
   );
   // the reader numbers lines from the file's first; data rows from the line after the header
@@ -166,7 +166,7 @@ async function readJsonLines(warehouse: Engine, file: string, source: SourceSpec
 
 async function readJsonArray(warehouse: Engine, file: string, source: SourceSpec, loadId: number): Promise<RawContent> {
   const lines = `tmp_json_lines_${loadId}`;
-  const size = source.maxLineSize !== undefined ? `, maximum_object_size = ${Math.trunc(source.maxLineSize)}` : '';
+  const size = source.maxLineSize !== undefined ? `, maximum_object_size = ${sqlInteger(source.maxLineSize)}` : '';
   await warehouse.run(
     `create temp table ${lines} as
      select row_number() over () as source_row, json::varchar as line
@@ -214,7 +214,7 @@ async function recordsIntoRaw(warehouse: Engine, lines: string, loadId: number):
  */
 async function keepRejects(warehouse: Engine, loadId: number, headerLines: number, fallback: string): Promise<number> {
   const rejects = `tmp_rejects_${loadId}`;
-  const exists = await warehouse.value<bigint>(`select count(*) from duckdb_tables() where table_name = '${rejects}'`);
+  const exists = await warehouse.value<bigint>(`select count(*) from duckdb_tables() where table_name = $name`, { name: rejects });
   if (exists === 0n) return 0;
   await warehouse.run(
     `insert into raw_malformed_rows

@@ -14,7 +14,7 @@ import { ConfigError, engineMessage } from '../engine/errors.js';
 import { RELATION, rawRelationOf, withRelation } from './raw-layer.js';
 import { type SourceSpec, hiveValues, settingKey, stageFingerprint } from './sources.js';
 import type { Engine } from '../engine/engine.js';
-import { sqlIdentifier, sqlString } from '../engine/sql-text.js';
+import { sqlIdentifier, sqlInteger, sqlString } from '../engine/sql-text.js';
 
 /** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z, the grammar's range */
 const MIN_EPOCH_US = '-62135596800000000';
@@ -73,7 +73,7 @@ export async function stageSettings(warehouse: Engine, rawStore: string | undefi
     );
     keep.push(load.load_id);
   }
-  await warehouse.run(`delete from cfg_loads where load_id not in (select unnest([${keep.join(', ')}]::integer[]))`);
+  await warehouse.run(`delete from cfg_loads where load_id not in (select unnest($keep::integer[]))`, { keep: JSON.stringify(keep) });
 }
 
 async function projectionFor(warehouse: Engine, rawStore: string | undefined, load: CurrentLoad): Promise<string> {
@@ -129,7 +129,7 @@ async function projectionFor(warehouse: Engine, rawStore: string | undefined, lo
       ? `${expression} between date '0001-01-01' and date '9999-12-31'`
       : `coalesce(epoch_us(${expression}) between ${MIN_EPOCH_US} and ${MAX_EPOCH_US}, ${expression} is null)`;
   const select = [
-    `${load.load_id} as load_id`,
+    `${sqlInteger(load.load_id)} as load_id`,
     'src.source_row',
     ...CANONICAL_COLUMNS.map((column) => {
       const expression = expressions.get(column);

@@ -8,9 +8,11 @@
 import type { DuckDBType } from '@duckdb/node-api';
 import { RecordBatch, Schema, Struct, Table, makeData } from 'apache-arrow';
 import { RunError, engineMessage } from '../engine/errors.js';
+import { isRefusal } from '../engine/duckdb/sandbox.js';
 import { Warehouse } from '../engine/duckdb/warehouse.js';
 import { sqlIdentifier } from '../engine/sql-text.js';
 import { columnFor } from './arrow-columns.js';
+import { checkedFolders } from './query.js';
 
 export interface ArrowOptions {
   /** rows per record batch (default 65,536), rounded up to whole DuckDB chunks (2,048 rows); memory held is about one batch */
@@ -18,6 +20,8 @@ export interface ArrowOptions {
   /** when opening a database by path: DuckDB's memory limit and threads */
   memoryLimit?: string;
   threads?: number;
+  /** when opening a database by path: folders the SQL may read files from (as query's); none by default */
+  allowedDirectories?: string[];
 }
 
 const DEFAULT_BATCH_ROWS = 65_536;
@@ -31,9 +35,9 @@ export function selectOf(sqlOrTable: string): string {
 
 /**
  * Record batches of a query or table, streamed. `source` is an open
- * Warehouse (left open) or a database path (opened read-only, closed at the
- * end). At least one batch is yielded, empty when there are no rows, so a
- * reader always learns the schema.
+ * Warehouse (left open) or a database path (opened read-only and sandboxed
+ * like `query`, closed at the end). At least one batch is yielded, empty
+ * when there are no rows, so a reader always learns the schema.
  */
 export async function* arrowBatches(
   source: Warehouse | string,
@@ -42,13 +46,24 @@ export async function* arrowBatches(
 ): AsyncGenerator<RecordBatch> {
   const owned =
     typeof source === 'string'
-      ? await Warehouse.open(source, { readOnly: true, memoryLimit: options.memoryLimit, threads: options.threads })
+      ? await Warehouse.open(source, {
+          readOnly: true,
+          memoryLimit: options.memoryLimit,
+          threads: options.threads,
+          sandbox: { allowedDirectories: checkedFolders(options.allowedDirectories ?? [], 'allowedDirectories') },
+        })
       : undefined;
   const warehouse = owned ?? (source as Warehouse);
   const batchRows = Math.max(1, options.batchRows ?? DEFAULT_BATCH_ROWS);
-  const fail = (error: unknown) => new RunError(`Query failed: ${engineMessage(error)}.`, { cause: error });
+  const fail = (error: unknown) =>
+    new RunError(`Query ${isRefusal(error) ? 'refused' : 'failed'}: ${engineMessage(error)}.`, { cause: error });
+  const select = selectOf(sqlOrTable);
   try {
-    const result = await warehouse.duckdb.stream(selectOf(sqlOrTable)).catch((error: unknown) => {
+    // a stream runs every statement of its text: one statement, checked first, when the session is ours
+    if (owned) await owned.checkUserStatement(select).catch((error: unknown) => {
+      throw fail(error);
+    });
+    const result = await warehouse.duckdb.stream(select).catch((error: unknown) => {
       throw fail(error);
     });
     const types = result.columnTypes();

@@ -3,7 +3,7 @@
  * spills, so a table larger than the memory limit still goes through.
  */
 import type { CopyOptions, Engine } from '../engine/engine.js';
-import { sqlIdentifier } from '../engine/sql-text.js';
+import { sqlIdentifier, sqlString } from '../engine/sql-text.js';
 
 export type CopyFormat = 'parquet' | 'csv' | 'ndjson';
 
@@ -35,7 +35,7 @@ async function selectFor(warehouse: Engine, format: CopyFormat, table: string, s
 
 function isoInstant(column: string, suffix: string): string {
   const fraction = `case when epoch_us(${column}) % 1000000 = 0 then '' when epoch_us(${column}) % 1000 = 0 then strftime(${column}, '.%g') else strftime(${column}, '.%f') end`;
-  return `case when not isfinite(${column}) then ${column}::varchar else strftime(${column}, '%Y-%m-%dT%H:%M:%S') || ${fraction} || '${suffix}' end`;
+  return `case when not isfinite(${column}) then ${column}::varchar else strftime(${column}, '%Y-%m-%dT%H:%M:%S') || ${fraction} || ${sqlString(suffix)} end`;
 }
 
 const UNITS: Record<string, number> = { bytes: 1, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40 };
@@ -45,8 +45,10 @@ const UNITS: Record<string, number> = { bytes: 1, KiB: 2 ** 10, MiB: 2 ** 20, Gi
  * more while it keeps insertion order: far past a small memory limit when
  * rows are wide. Row groups capped in bytes, a quarter of each thread's
  * share of the limit, keep it within; DuckDB caps them in bytes only
- * without insertion order, so Parquet rows come in no set order (SQL
- * promises none; CSV, NDJSON and Arrow keep the table's order).
+ * without insertion order, so the caller opens the session with
+ * preserve_insertion_order off (set at open: a sandboxed session cannot
+ * change it later) and Parquet rows come in no set order (SQL promises
+ * none; CSV, NDJSON and Arrow keep the table's order).
  */
 async function parquetOptions(warehouse: Engine): Promise<CopyOptions> {
   const { memory_limit: limit, threads } = (
@@ -57,6 +59,5 @@ async function parquetOptions(warehouse: Engine): Promise<CopyOptions> {
   const match = /^([\d.]+)\s*(bytes|KiB|MiB|GiB|TiB)$/.exec(limit.trim());
   if (!match) return {};
   const bytes = Number(match[1]) * (UNITS[match[2]!] ?? 1);
-  await warehouse.run('set preserve_insertion_order = false');
   return { rowGroupSizeBytes: Math.max(2 ** 20, Math.floor(bytes / (4 * Number(threads)))) };
 }

@@ -12,6 +12,7 @@ import { basename, dirname, join } from 'node:path';
 import { writeArrowFile } from './arrow-ipc.js';
 import { type CopyFormat, copyToFile } from './duckdb-copy.js';
 import { ConfigError, RunError, engineMessage } from '../engine/errors.js';
+import { isRefusal } from '../engine/duckdb/sandbox.js';
 import { Warehouse } from '../engine/duckdb/warehouse.js';
 import { sqlIdentifier } from '../engine/sql-text.js';
 
@@ -57,9 +58,17 @@ export async function exportTable(options: ExportOptions): Promise<number> {
     throw new ConfigError(`Cannot write ${out}: folder ${dirname(out)} does not exist.`);
   }
   if (existsSync(out) && statSync(out).isDirectory()) throw new ConfigError(`Cannot write ${out}: it is a folder.`);
-  const warehouse = await Warehouse.open(db, { readOnly: true, memoryLimit: options.memoryLimit, threads: options.threads });
   // Same folder as `out`, so the final rename is atomic; same ending, so DuckDB still sees ".csv.gz" and the like.
   const temporary = join(dirname(out), `.${process.pid}-${Date.now()}.tmp-${basename(out)}`);
+  // --where is the user's SQL: the session reads the database only and writes that one file (see query.ts).
+  const warehouse = await Warehouse.open(db, {
+    readOnly: true,
+    memoryLimit: options.memoryLimit,
+    threads: options.threads,
+    // duckdb-copy.ts: Parquet row groups are capped in bytes only without insertion order
+    preserveInsertionOrder: format !== 'parquet',
+    sandbox: { allowedPaths: [temporary] },
+  });
   try {
     const table = await resolveTable(warehouse, db, options.table);
     const filter = where !== undefined && where.trim() !== '' ? where : undefined;
@@ -97,9 +106,18 @@ async function resolveTable(warehouse: Warehouse, db: string, wanted: string): P
   return found;
 }
 
-/** Binds the filtered query without reading a row, so a bad filter is a usage error before any file exists. */
+/**
+ * Binds the filtered query without reading a row, so a bad filter is a usage
+ * error before any file exists. It must stay one statement: a filter that
+ * closes the select and starts another is refused, as is one that reaches
+ * past the database (the sandbox's words, exit 1).
+ */
 async function checkFilter(warehouse: Warehouse, source: string, table: string, filter: string): Promise<void> {
-  await warehouse.run(`select * from (${source}) limit 0`).catch((error: unknown) => {
-    throw new ConfigError(`Option --where "${filter}" is not a valid filter on ${table}: ${engineMessage(error)}.`, { cause: error });
+  await warehouse.checkUserStatement(source).catch((error: unknown) => {
+    if (isRefusal(error)) {
+      throw new RunError(`Option --where "${filter}" was refused: ${engineMessage(error)} (the filter reads ${table} only).`, { cause: error });
+    }
+    const reason = engineMessage(error).replace(/^(Failed to extract statements: )?Parser Error: /, '');
+    throw new ConfigError(`Option --where "${filter}" is not a valid filter on ${table}: ${reason}.`, { cause: error });
   });
 }

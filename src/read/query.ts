@@ -2,8 +2,14 @@
  * `query`: run one SQL statement against a convbill database and print it as
  * a table, CSV or JSON. Instants print as UTC ISO-8601 whatever the machine's
  * timezone: we format DuckDB's microseconds ourselves.
+ *
+ * The SQL is the user's, so the session is sandboxed (engine/duckdb/sandbox.ts):
+ * read-only, no file outside the folders the database's views read and those
+ * `allowedDirectories` names, no ATTACH, no extension, no setting changed.
  */
+import { existsSync, statSync } from 'node:fs';
 import { ConfigError, RunError, engineMessage } from '../engine/errors.js';
+import { isRefusal } from '../engine/duckdb/sandbox.js';
 import { plainValue } from '../engine/duckdb/values.js';
 import { Warehouse } from '../engine/duckdb/warehouse.js';
 import { displayText } from './display-text.js';
@@ -16,16 +22,34 @@ export interface QueryResult {
   rows: (string | number | boolean | null)[][];
 }
 
-export async function query(db: string, sql: string): Promise<QueryResult> {
-  const warehouse = await Warehouse.open(db, { readOnly: true });
+export interface QueryOptions {
+  /** folders the SQL may read files from and COPY ... TO (`--allow-dir`); none by default */
+  allowedDirectories?: string[];
+}
+
+/** What a refusal adds to the engine's words. */
+const REFUSAL_HINT = 'convbill query is read-only; --allow-dir, or the allowedDirectories option, names the folders it may read and write';
+
+export async function query(db: string, sql: string, options: QueryOptions = {}): Promise<QueryResult> {
+  const allowedDirectories = checkedFolders(options.allowedDirectories ?? [], '--allow-dir');
+  const warehouse = await Warehouse.open(db, { readOnly: true, sandbox: { allowedDirectories } });
   try {
-    const { columns, rows } = await warehouse.table(sql).catch((error: unknown) => {
+    const { columns, rows } = await warehouse.userTable(sql).catch((error: unknown) => {
+      if (isRefusal(error)) throw new RunError(`Query refused: ${engineMessage(error)} (${REFUSAL_HINT}).`, { cause: error });
       throw new RunError(`Query failed: ${engineMessage(error)}.`, { cause: error });
     });
     return { columns, rows: rows.map((row) => row.map(plainValue)) };
   } finally {
     warehouse.close();
   }
+}
+
+/** Folders a sandbox allows must exist: a typo would otherwise refuse every path in it, silently. */
+export function checkedFolders(folders: string[], flag: string): string[] {
+  for (const folder of folders) {
+    if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new ConfigError(`Option ${flag} ${folder} is not a folder.`);
+  }
+  return folders;
 }
 
 function csvCell(value: string | number | boolean | null): string {

@@ -37,13 +37,13 @@ export function stackedChart(org: string, cycles: { cycle: string; parts: [strin
   const y = (value: number) => top + plot - (value / max) * plot;
   const grid = ticks.map(
     (tick) =>
-      `<line class="grid" x1="${left}" x2="${width - 8}" y1="${y(tick)}" y2="${y(tick)}"/><text class="tick" x="${left - 6}" y="${y(tick) + 4}" text-anchor="end">${fmt(tick)}</text>`,
+      `<line class="grid" x1="${left}" x2="${width - 8}" y1="${y(tick)}" y2="${y(tick)}"/><text class="tick" x="${left - 6}" y="${y(tick) + 4}" text-anchor="end">${esc(fmt(tick))}</text>`,
   );
   const columns = cycles.map((cycle, i) => {
     const x = left + i * slot + (slot - bar) / 2;
     let base = 0;
     const rects = cycle.parts.map(([platform, n]) => {
-      const rect = `<rect class="bar" x="${x.toFixed(1)}" y="${y(base + n).toFixed(1)}" width="${bar.toFixed(1)}" height="${(y(base) - y(base + n)).toFixed(1)}" fill="${colour(platform)}" data-org="${esc(org)}" data-cycle="${esc(cycle.cycle)}" data-platform="${esc(platform)}" data-conversations="${n}"><title>${esc(`${cycle.cycle} ${platform}: ${fmt(n)}`)}</title></rect>`;
+      const rect = `<rect class="bar" x="${x.toFixed(1)}" y="${y(base + n).toFixed(1)}" width="${bar.toFixed(1)}" height="${(y(base) - y(base + n)).toFixed(1)}" fill="${esc(colour(platform))}" data-org="${esc(org)}" data-cycle="${esc(cycle.cycle)}" data-platform="${esc(platform)}" data-conversations="${esc(n)}"><title>${esc(`${cycle.cycle} ${platform}: ${fmt(n)}`)}</title></rect>`;
       base += n;
       return rect;
     });
@@ -51,8 +51,8 @@ export function stackedChart(org: string, cycles: { cycle: string; parts: [strin
       ? `<text class="label" transform="translate(${(x + bar / 2).toFixed(1)} ${top + plot + 10}) rotate(-45)" text-anchor="end">${esc(cycle.cycle)}</text>`
       : '';
     const sum = totals[i] as number;
-    const total = sum > 0 ? `<text class="total" x="${(x + bar / 2).toFixed(1)}" y="${(y(sum) - 4).toFixed(1)}" text-anchor="middle">${fmt(sum)}</text>` : '';
-    return `<g class="column" data-cycle="${esc(cycle.cycle)}" data-total="${sum}">${rects.join('')}${total}${label}</g>`;
+    const total = sum > 0 ? `<text class="total" x="${(x + bar / 2).toFixed(1)}" y="${(y(sum) - 4).toFixed(1)}" text-anchor="middle">${esc(fmt(sum))}</text>` : '';
+    return `<g class="column" data-cycle="${esc(cycle.cycle)}" data-total="${esc(sum)}">${rects.join('')}${total}${label}</g>`;
   });
   return `<svg ${SVG} class="chart" data-chart="cycles" data-org="${esc(org)}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(`conversations per cycle of ${org}`)}">${grid.join('')}${columns.join('')}</svg>`;
 }
@@ -76,10 +76,10 @@ export function barList(chart: string, rows: BarRow[]): string {
     const data = Object.entries(bar.attributes).map(([key, value]) => ` data-${key}="${esc(value)}"`).join('');
     const label = bar.label.length > 42 ? `${bar.label.slice(0, 41)}…` : bar.label;
     const length = Math.max(bar.value > 0 ? 1 : 0, (bar.value / max) * span);
-    return `<text class="label" x="${left - 8}" y="${y + 16}" text-anchor="end">${esc(label)}<title>${esc(bar.label)}</title></text><rect class="bar" x="${left}" y="${y + 3}" width="${length.toFixed(1)}" height="${row - 8}" fill="${bar.colour}" data-value="${bar.value}"${data}><title>${esc(`${bar.label}: ${fmt(bar.value)}`)}</title></rect><text class="value" x="${(left + length + 6).toFixed(1)}" y="${y + 16}">${fmt(bar.value)}</text>`;
+    return `<text class="label" x="${left - 8}" y="${y + 16}" text-anchor="end">${esc(label)}<title>${esc(bar.label)}</title></text><rect class="bar" x="${left}" y="${y + 3}" width="${length.toFixed(1)}" height="${row - 8}" fill="${esc(bar.colour)}" data-value="${esc(bar.value)}"${data}><title>${esc(`${bar.label}: ${fmt(bar.value)}`)}</title></rect><text class="value" x="${(left + length + 6).toFixed(1)}" y="${y + 16}">${esc(fmt(bar.value))}</text>`;
   });
-  return `<svg ${SVG} class="chart" data-chart="${chart}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(chart)}">${bars.join('')}</svg>`;
+  return `<svg ${SVG} class="chart" data-chart="${esc(chart)}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(chart)}">${bars.join('')}</svg>`;
 }
 export function legend(platforms: string[], colour: (platform: string) => string): string {
-  return `<p class="legend">${platforms.map((platform) => `<span><i style="background:${colour(platform)}"></i>${esc(platform)}</span>`).join('')}</p>`;
+  return `<p class="legend">${platforms.map((platform) => `<span><i style="background:${esc(colour(platform))}"></i>${esc(platform)}</span>`).join('')}</p>`;
 }

@@ -1,8 +1,19 @@
-/** Escaping, number formatting and the HTML tables of the report. */
+/**
+ * Escaping, number formatting and the HTML tables of the report. Every value
+ * that reaches the page, in text, in an attribute or in an SVG title, goes
+ * through `esc`: ids, names, paths and error messages come from input files
+ * and flags, and a report is opened in a browser.
+ */
 import type { Row } from './report-facts.js';
 
+/** Text for HTML text and double- or single-quoted attributes (in SVG too). */
 export const esc = (value: unknown) =>
-  String(value ?? '').replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+  String(value ?? '')
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
 export const fmt = (value: number) => value.toLocaleString('en-US');
 
 export function table(columns: string[], rows: Row[], keys: string[], classes: Record<string, (row: Row) => string> = {}): string {

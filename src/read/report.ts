@@ -86,7 +86,7 @@ export async function renderReport(db: string): Promise<string> {
     const lines = statuses.reduce((sum, row) => sum + (row.lines as number), 0);
     const matched = (statuses.find((row) => row.status === 'match')?.lines as number | undefined) ?? 0;
     reconcile = [
-      `<p>${last ? `Reconcile ${esc(last.reconcile_id)} of <code>${esc(last.invoice_file)}</code> at ${esc(last.reconciled_at)}, against build ${esc(last.run_id)}: ` : ''}<strong>${fmt(matched)} of ${fmt(lines)}</strong> lines match.</p>`,
+      `<p>${last ? `Reconcile ${esc(last.reconcile_id)} of <code>${esc(last.invoice_file)}</code> at ${esc(last.reconciled_at)}, against build ${esc(last.run_id)}: ` : ''}<strong>${esc(fmt(matched))} of ${esc(fmt(lines))}</strong> lines match.</p>`,
       barList(
         'reconcile',
         statuses.map((row) => ({
@@ -128,14 +128,14 @@ export async function renderReport(db: string): Promise<string> {
 <section id="cycles"><h2>Conversations per cycle, by platform</h2>
 ${platforms.length ? legend(platforms, colour) : ''}${total > 0 ? cycleCharts.join('\n') : empty('No conversations yet.')}</section>
 <section id="integrations"><h2>Conversations per integration <small>all cycles</small></h2>
-${facts.integrations.length ? integrationChart : empty('No conversations yet.')}${hidden.length ? `<p class="note">and ${fmt(hidden.length)} more integrations with ${fmt(hidden.reduce((sum, row) => sum + (row.conversations as number), 0))} conversations.</p>` : ''}</section>
-<section id="accounts"><h2>Top ${facts.accounts.length || 20} accounts by conversations <small>all cycles</small></h2>
+${facts.integrations.length ? integrationChart : empty('No conversations yet.')}${hidden.length ? `<p class="note">and ${esc(fmt(hidden.length))} more integrations with ${esc(fmt(hidden.reduce((sum, row) => sum + (row.conversations as number), 0)))} conversations.</p>` : ''}</section>
+<section id="accounts"><h2>Top ${esc(facts.accounts.length || 20)} accounts by conversations <small>all cycles</small></h2>
 ${facts.accounts.length ? accountChart : empty('No conversations yet.')}</section>
 <section id="rejects"><h2>Rejected rows, by reason</h2>
 ${facts.rejects.length ? rejectChart : empty('No rejected rows.')}</section>
 <section id="reconcile"><h2>Last reconcile</h2>
 ${reconcile}</section>
-<section id="runs"><h2>Run history <small>last ${facts.runs.length}</small></h2>
+<section id="runs"><h2>Run history <small>last ${esc(facts.runs.length)}</small></h2>
 ${table(['run', 'command', 'status', 'started', 'seconds', 'build', 'as of', 'rows read', 'rejected', 'partitions', 'error'], facts.runs,
   ['run_id', 'command', 'status', 'started_at', 'seconds', 'build', 'as_of', 'rows_read', 'rows_rejected', 'partitions', 'error'], { status: runStatus })}</section>
 <footer>Written by <code>convbill report</code>. Every number comes from the published tables; see docs/data-dictionary.md.</footer>

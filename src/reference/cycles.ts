@@ -8,7 +8,6 @@ import { ConfigError } from '../engine/errors.js';
 import { readReferenceFile } from './reference-files.js';
 import type { Engine } from '../engine/engine.js';
 import { namedQuery } from '../project/named-queries.js';
-import { sqlString } from '../engine/sql-text.js';
 
 export interface CycleRule {
   anchorDay: number;
@@ -32,15 +31,18 @@ async function timezoneChecker(warehouse: Engine): Promise<(timezone: string, wh
 
 export async function loadCycleConfig(warehouse: Engine, config: CycleConfig): Promise<void> {
   const assertTimezone = await timezoneChecker(warehouse);
-  assertTimezone(config.defaultRule.timezone, 'Default cycle rule');
+  assertTimezone(config.defaultRule.timezone, 'Option --timezone (config key "timezone")');
   await warehouse.run(`create or replace table cfg_cycle_rules (org_id varchar primary key, anchor_day integer, timezone varchar)`);
   const rules = Object.entries(config.orgRules);
-  for (const [org, rule] of rules) if (rule.timezone) assertTimezone(rule.timezone, `Cycle rule of org "${org}"`);
+  for (const [org, rule] of rules) if (rule.timezone) assertTimezone(rule.timezone, `Config key "orgs.${org}.timezone"`);
   if (rules.length > 0) {
-    const values = rules.map(
-      ([org, rule]) => `(${sqlString(org)}, ${rule.anchorDay ?? 'null'}, ${rule.timezone ? sqlString(rule.timezone) : 'null'})`,
+    const values = rules.map(([org, rule]) => ({ org_id: org, anchor_day: rule.anchorDay ?? null, timezone: rule.timezone || null }));
+    await warehouse.run(
+      `insert into cfg_cycle_rules
+       select org_id, anchor_day, timezone
+       from (select unnest($rules::struct(org_id varchar, anchor_day integer, timezone varchar)[], recursive := true))`,
+      { rules: JSON.stringify(values) },
     );
-    await warehouse.run(`insert into cfg_cycle_rules values ${values.join(', ')}`);
   }
   await warehouse.run(`
     create or replace table cfg_calendar (

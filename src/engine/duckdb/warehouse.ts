@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { CopyFormat, CopyOptions, Engine, Row } from '../engine.js';
 import { ConfigError, RunError, engineMessage } from '../errors.js';
-import { sqlIdentifier, sqlString } from '../sql-text.js';
+import { sqlIdentifier, sqlInteger, sqlString } from '../sql-text.js';
+import { type Sandbox, checkOneStatement, lockDown, runUserSql } from './sandbox.js';
 
 export interface WarehouseOptions {
   readOnly?: boolean;
@@ -17,7 +18,16 @@ export interface WarehouseOptions {
   memoryLimit?: string;
   /** where spilled work goes (default: DuckDB's `<database>.tmp`) */
   tempDirectory?: string;
+  /** false lets DuckDB write results in any order (and cap Parquet row groups in bytes) */
+  preserveInsertionOrder?: boolean;
+  /**
+   * The session runs SQL a user wrote: locked down once convbill's own
+   * settings are in place (sandbox.ts); no setting can change afterwards.
+   */
+  sandbox?: Sandbox;
 }
+
+const COPY_FORMATS: readonly CopyFormat[] = ['parquet', 'csv', 'json'];
 
 export class Warehouse implements Engine {
   readonly dialect = 'duckdb' as const;
@@ -37,6 +47,7 @@ export class Warehouse implements Engine {
     if (options.threads !== undefined) config.threads = String(options.threads);
     if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
     if (options.tempDirectory !== undefined) config.temp_directory = options.tempDirectory;
+    if (options.preserveInsertionOrder !== undefined) config.preserve_insertion_order = String(options.preserveInsertionOrder);
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(path, config);
@@ -59,6 +70,12 @@ export class Warehouse implements Engine {
     // DuckDB measures query progress only with its bar on; Node reads it.
     await warehouse.run(`set enable_progress_bar = true`);
     await warehouse.run(`set enable_progress_bar_print = false`);
+    if (options.sandbox) {
+      await lockDown(connection, options.sandbox).catch((error: unknown) => {
+        warehouse.close();
+        throw new RunError(`Cannot open database ${path} for reading: ${engineMessage(error)}.`, { cause: error });
+      });
+    }
     return warehouse;
   }
 
@@ -87,6 +104,20 @@ export class Warehouse implements Engine {
     return { columns: reader.columnNames(), rows: reader.getRows() };
   }
 
+  /**
+   * SQL a user wrote, in a session opened with `sandbox`: its statements in
+   * turn, ATTACH and DETACH refused before they run; the last one's rows.
+   */
+  async userTable(sql: string): Promise<{ columns: string[]; rows: DuckDBValue[][] }> {
+    const reader = await runUserSql(this.connection, sql);
+    return { columns: reader.columnNames(), rows: reader.getRows() };
+  }
+
+  /** Checks, without running it, that `sql` is one statement a sandboxed session allows (its files included). */
+  async checkUserStatement(sql: string): Promise<void> {
+    await checkOneStatement(this.connection, sql);
+  }
+
   /** Streams a result chunk by chunk (about 2048 rows each), as JS values. */
   async *stream(sql: string): AsyncGenerator<unknown[][]> {
     const result = await this.connection.stream(sql);
@@ -104,9 +135,10 @@ export class Warehouse implements Engine {
 
   /** DuckDB's COPY, which streams the result to the file without holding it. */
   async copy(select: string, path: string, format: CopyFormat, options: CopyOptions = {}): Promise<number> {
+    if (!COPY_FORMATS.includes(format)) throw new ConfigError(`Cannot copy to ${path}: unknown format "${format}".`);
     const how = [`format ${format}`];
     if (format === 'csv') how.push('header true');
-    if (options.rowGroupSizeBytes !== undefined) how.push(`row_group_size_bytes ${options.rowGroupSizeBytes}`);
+    if (options.rowGroupSizeBytes !== undefined) how.push(`row_group_size_bytes ${sqlInteger(options.rowGroupSizeBytes)}`);
     if (options.partitionBy) {
       how.push(`partition_by (${options.partitionBy.map(sqlIdentifier).join(', ')})`, 'write_partition_columns false');
     }
