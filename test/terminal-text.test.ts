@@ -12,7 +12,7 @@ import { displayText } from '../src/read/display-text.js';
 import { tempDir, writeCsv } from './helpers.js';
 
 const cliPath = resolve('dist/src/cli/main.js');
-const convbill = (cwd: string, args: string[]) => spawnSync(process.execPath, [cliPath, ...args], { cwd, encoding: 'utf8' });
+const convbill = (cwd: string, args: string[]) => spawnSync(process.execPath, [cliPath, ...args], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
 
 describe('values on a terminal', () => {
   it('displayText escapes control characters and cuts long values with an ellipsis', () => {
