@@ -283,7 +283,8 @@ function writeFiles(dir: string, scenario: Scenario, seed: number): Files {
   return {
     ref: [
       { name: 'interactions.csv', rows: project(content['interactions.csv'] ?? [], INTERACTION_COLUMNS) },
-      { name: 'messages.csv', rows: project(content['messages.csv'] ?? [], MESSAGE_COLUMNS) },
+      // one content under two paths counts once, named by the first path in sort order (billing-rules §4)
+      { name: 'messages-copy.csv', rows: project(content['messages.csv'] ?? [], MESSAGE_COLUMNS) },
       { name: 'mixed.ndjson', rows: content['mixed.ndjson'] ?? [] },
       { name: 'all.csv', rows: project(content['all.csv'] ?? [], ALL_COLUMNS) },
     ],
