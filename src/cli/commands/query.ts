@@ -6,7 +6,7 @@ import { configOption, readableDatabase, readerDbOption, tableFormatOption } fro
 export function registerQuery(cli: Command, { io }: CliContext): void {
   cli
     .command('query')
-    .description('Run one SQL statement, read-only, against the published copy (or the database --db names).')
+    .description('Run one SQL statement, read-only, against the published copy of the working database (of the one --db names; a file with no copy is read as it is).')
     .argument('<sql>', 'the SQL to run')
     .addOption(readerDbOption())
     .addOption(tableFormatOption())
