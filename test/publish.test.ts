@@ -1,13 +1,16 @@
 /**
- * The published copy's staging files: a publish killed before its rename
- * leaves `<published>.next-PID` and its `.wal` behind; the next build removes
- * those of dead processes and leaves a live process's alone.
+ * What a killed build leaves beside its targets: a publish killed before its
+ * rename leaves `<published>.next-PID` and its `.wal`, a build killed between
+ * making its export link and renaming it `<parquet>.swap-PID`, an ingest
+ * killed while copying a Parquet input a copy no load names. The next build
+ * removes those of dead processes and leaves a live process's alone.
+ * (test/kills.test.ts kills real builds; these plant the files.)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { existsSync, lstatSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildFacts, tempDir, writeCsv, type InputRow } from './helpers.js';
+import { buildFacts, tempDir, writeCsv, writeParquet, type InputRow } from './helpers.js';
 
 const ROWS: InputRow[] = [
   { interaction_id: 'a', integration_id: 'wa-1', customer_account_id: 'cust-1', started_at: '2024-01-10T09:00:00Z', ended_at: '2024-01-10T09:30:00Z' },
@@ -61,4 +64,37 @@ describe('publish', () => {
     expect(staged.sort()).toEqual([...planted.live, ...planted.other.slice(0, 2)].map((path) => basename(path)).sort());
     expect((await second.rows(`select count(*)::integer as n from fct_billable_conversations`))[0]?.n).toBe(2);
   });
+
+  it('removes an export link a killed build did not rename, and stored Parquet copies no load names', async () => {
+    const dir = tempDir();
+    const input = await writeParquet(dir, 'interactions.parquet', `select 'a' as interaction_id, 'wa-1' as integration_id, 'cust-1' as customer_account_id,
+      timestamptz '2024-01-10 09:00:00+00' as started_at, timestamptz '2024-01-10 09:30:00+00' as ended_at`);
+    const options = { dir, inputs: [input], asOf: '2024-03-31T00:00:00Z' };
+    await buildFacts(options);
+    const link = join(dir, 'convbill_parquet');
+    const store = join(dir, 'convbill.duckdb.raw');
+    expect(readdirSync(store)).toEqual(['load-000001.parquet']);
+
+    const [dead, live] = [await deadPid(), livePid()];
+    symlinkSync('.convbill_parquet.versions/gone', `${link}.swap-${dead}`);
+    symlinkSync('.convbill_parquet.versions/gone', `${link}.swap-${live}`);
+    // a copy the killed ingest's rolled-back load named, and one no load ever will
+    writeFileSync(join(store, 'load-000002.parquet'), 'half-copied');
+    writeFileSync(join(store, 'load-000107.parquet'), 'half-copied');
+    writeFileSync(join(store, 'notes.txt'), 'not a stored copy');
+
+    await buildFacts({ ...options, inputs: [] });
+    expect(existsSync(`${link}.swap-${dead}`) || isLink(`${link}.swap-${dead}`)).toBe(false);
+    expect(isLink(`${link}.swap-${live}`)).toBe(true);
+    expect(isLink(link)).toBe(true);
+    expect(readdirSync(store).sort()).toEqual(['load-000001.parquet', 'notes.txt']);
+  });
 });
+
+const isLink = (path: string) => {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+};

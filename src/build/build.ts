@@ -1,9 +1,10 @@
 /**
  * `build`: load new input, plan the build (incremental or full refresh), run
  * the SQL models and the audits in one transaction, then publish: the Parquet
- * exports and the read-only copy, each swapped in by a rename. A run that
- * fails, or is killed, at any point before a swap leaves the previous facts,
- * exports and copy as they were.
+ * export and the read-only copy are written beside the old ones and swapped
+ * in by two renames, back to back. A run that fails, or is killed, at any
+ * point before them leaves the previous exports and copy as they were (and,
+ * before the commit, the previous facts).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -11,7 +12,7 @@ import { type BuildOptions, DEFAULT_VALID_FROM } from '../config/build-options.j
 import { loadCycleConfig } from '../reference/cycles.js';
 import { ConfigError } from '../engine/errors.js';
 import { assertAudits, assertRejectRate } from './commit-checks.js';
-import { exportParquet, pruneExportVersions } from './parquet-exports.js';
+import { exportParquet, pruneExportVersions, swapExportLink } from './parquet-exports.js';
 import { type BuildPlan, createStateTable, planBuild, saveState } from './plan.js';
 import { type IngestReport, ingest } from '../ingest/ingest.js';
 import { checkSources } from '../ingest/sources.js';
@@ -24,7 +25,7 @@ import { loadPrices } from '../reference/prices.js';
 import { recordCountChanges } from './restatements.js';
 import { createRawLayer, createScopeView } from '../ingest/raw-layer.js';
 import { resolveAsOf, writeRunSettings } from './run-settings.js';
-import { type RunResults, finishRun, modelResults, recordPartitions, recordRunFiles, startRun, writeRunResults } from './run-history.js';
+import { type RunOutcome, type RunResults, finishRun, modelResults, recordPartitions, recordRunFiles, startRun, writeRunResults } from './run-history.js';
 import { type BuildSummary, readSummary } from './summary.js';
 import { Warehouse } from '../engine/duckdb/warehouse.js';
 import { publishedPathOf, rawStoreOf, spillDirectoryOf } from '../config/warehouse-paths.js';
@@ -75,15 +76,17 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
   await checkConfiguration(options);
   const warehouse = await openWorking(options);
   const timings: ModelTiming[] = [];
+  let runId: number | undefined;
   const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
     const started = performance.now();
-    log.setStep(name.replace(/^phase: /, ''));
+    const phase = name.replace(/^phase: /, '');
+    log.setStep(phase);
+    log.event('phase', { run_id: runId, phase });
     const result = await work();
     timings.push({ name, seconds: (performance.now() - started) / 1000 });
     return result;
   };
   log.startProgress(() => warehouse.progress());
-  let runId: number | undefined;
   let planned: BuildPlan | undefined;
   let asOf: string | undefined;
   let report: IngestReport | undefined;
@@ -130,7 +133,7 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
     const rowsStaged = Number(
       await warehouse.value<bigint>(`select coalesce(sum(rows_staged), 0) from int_load_stats semi join cfg_scope_loads using (load_id)`),
     );
-    await finishRun(warehouse, runId, {
+    const outcome: RunOutcome = {
       status: 'success',
       asOf,
       fullRefresh: plan.fullRefresh,
@@ -138,8 +141,19 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
       filesLoaded: report.files.filter((file) => file.status === 'loaded').length,
       rowsStaged,
       durationSeconds: (performance.now() - buildStarted) / 1000,
-    });
-    if (options.db !== ':memory:') await timed('phase: publish', () => publish(warehouse, publishedDb, run.runId, exported.version));
+      finishedAt: new Date().toISOString(),
+    };
+    const closeRun = (catalog?: string) => finishRun(warehouse, run.runId, outcome, catalog);
+    if (options.db !== ':memory:') {
+      await timed('phase: publish', () => publish(warehouse, publishedDb, { runId: run.runId, exportVersion: exported.version, closeRun }));
+    }
+    // Readers see the build from the copy's rename, at the end of publish,
+    // and this swap: two renames cannot be one, but nothing runs between
+    // them and each shows a whole build. Until the working history says
+    // success, a killed build is "interrupted" to the next one.
+    swapExportLink(exported);
+    await closeRun();
+    log.event('published', { run_id: runId, export_version: exported.version });
     pruneExportVersions(exported);
     // Closing checkpoints the database file: part of the build's cost.
     await timed('phase: checkpoint', () => warehouse.run('checkpoint'));
@@ -201,8 +215,13 @@ async function modelsInTransaction(
   log: RunLog,
   forcedReason?: string,
 ): Promise<BuildPlan> {
+  const phase = (name: string) => {
+    log.setStep(name);
+    log.event('phase', { run_id: run.runId, phase: name });
+  };
   return warehouse.transaction(async () => {
     const started = performance.now();
+    phase('configuration');
     await loadCycleConfig(warehouse, options.cycles);
     await loadIntegrations(warehouse, options.integrations);
     await loadPrices(warehouse, options.priceBook, options.prices);
@@ -220,15 +239,16 @@ async function modelsInTransaction(
     timings.push({ name: 'phase: configuration', seconds: (performance.now() - started) / 1000 });
     const modelsStarted = performance.now();
     if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
+    phase('models');
     const modelTimings = await runModels(warehouse, {
       fullRefresh: plan.fullRefresh,
       onModel: (name) => log.setStep(`model ${name}`),
+      onModelDone: (timing) => log.event('model', { run_id: run.runId, model: timing.name, seconds: timing.seconds, rows: timing.rows ?? null }),
       profileDir: options.profileDir,
     });
-    for (const timing of modelTimings) log.event('model', { run_id: run.runId, model: timing.name, seconds: timing.seconds, rows: timing.rows ?? null });
     timings.push({ name: 'phase: models', seconds: (performance.now() - modelsStarted) / 1000 }, ...modelTimings);
     const auditsStarted = performance.now();
-    log.setStep('audits');
+    phase('audits');
     await warehouse.run(`create or replace temp view audit_cycles as select org_id, cycle_start from int_dirty_cycles`);
     // A full refresh writes keys unique by construction: see the grain audit's header.
     await warehouse.run(
@@ -247,6 +267,7 @@ async function modelsInTransaction(
       throw new NeedsFullRefresh([...new Set(reasons)].join('; '));
     }
     assertAudits(failures);
+    phase('commit');
     await assertRejectRate(warehouse, options, run.runId);
     await recordPartitions(warehouse, run.runId);
     await recordCountChanges(warehouse, run.runId, plan.fullRefresh);

@@ -9,9 +9,10 @@
  * lets a folder's value replace a file column of the same name.
  *
  * The export folder the user names is a symbolic link to a versioned folder.
- * Each build writes a new version beside the old one and then swaps the link
- * with one rename, which is atomic: a reader sees the old export or the new
- * one, never a half-written one, and a failed build leaves the old one alone.
+ * Each build writes a new version beside the old one and then, once the
+ * published copy naming it is in place, swaps the link with one rename,
+ * which is atomic: a reader sees the old export or the new one, never a
+ * half-written one, and a failed or killed build leaves the old one alone.
  * (DuckDB's COPY ... PARTITION_BY ... OVERWRITE would delete every partition
  * of the target first.)
  *
@@ -37,6 +38,7 @@ import { RunError, engineMessage } from '../engine/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { sqlString } from '../engine/sql-text.js';
 import { parquetVersionsOf } from '../config/warehouse-paths.js';
+import { literal, removeLeftoversOfDeadProcesses } from './leftovers.js';
 
 /** The fact tables exported, with their columns: marts are never `select *`. */
 export const EXPORTED_TABLES: Record<string, string[]> = {
@@ -50,6 +52,13 @@ export const EXPORTED_TABLES: Record<string, string[]> = {
 };
 
 const DETAIL = 'fct_billable_conversations';
+
+/** A version written beside the one the link names (`replaced`), not yet swapped in. */
+export interface ExportVersion {
+  link: string;
+  version: string;
+  replaced?: string;
+}
 
 const RUN_MARKER = '_convbill_run';
 /**
@@ -69,7 +78,7 @@ export async function exportParquet(
   warehouse: Engine,
   parquetDir: string,
   build: { runId: number; previousRunId: number | null; asOf: string },
-): Promise<{ link: string; version: string; replaced?: string }> {
+): Promise<ExportVersion> {
   const link = resolve(parquetDir);
   if (existsSync(link) && !lstatSync(link).isSymbolicLink()) {
     throw new RunError(
@@ -106,11 +115,21 @@ export async function exportParquet(
     rmSync(version, { recursive: true, force: true });
     throw new RunError(`Writing the Parquet export to ${parquetDir} failed: ${engineMessage(error)}.`, { cause: error });
   }
-  const staged = `${link}.swap-${process.pid}`;
-  rmSync(staged, { force: true });
-  symlinkSync(join(basename(parquetVersionsOf(link)), basename(version)), staged);
-  renameSync(staged, link);
   return { link, version, replaced: current };
+}
+
+/**
+ * Points the export link at the version `exportParquet` wrote, with one
+ * rename. Called right after the published copy naming that version is
+ * renamed into place, so that readers of either see the build together.
+ */
+export function swapExportLink(exported: ExportVersion): void {
+  // a build killed between making its link and renaming it leaves that link
+  removeLeftoversOfDeadProcesses(dirname(exported.link), new RegExp(`^${literal(basename(exported.link))}\\.swap-(\\d+)$`));
+  const staged = `${exported.link}.swap-${process.pid}`;
+  rmSync(staged, { force: true });
+  symlinkSync(join(basename(parquetVersionsOf(exported.link)), basename(exported.version)), staged);
+  renameSync(staged, exported.link);
 }
 
 /**
@@ -118,7 +137,7 @@ export async function exportParquet(
  * for readers still on it (an open published copy's view among them).
  * Called once the published copy naming the new version is in place.
  */
-export function pruneExportVersions(exported: { link: string; version: string; replaced?: string }): void {
+export function pruneExportVersions(exported: ExportVersion): void {
   const versions = parquetVersionsOf(exported.link);
   for (const entry of readdirSync(versions)) {
     const path = join(versions, entry);

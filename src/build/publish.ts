@@ -20,6 +20,7 @@ import { RunError, engineMessage } from '../engine/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { sqlString } from '../engine/sql-text.js';
 import { createStateTables } from '../project/state-tables.js';
+import { literal, removeLeftoversOfDeadProcesses } from './leftovers.js';
 
 /** Published as a view over the build's Parquet export. */
 const EXTERNAL = ['fct_billable_conversations'];
@@ -33,12 +34,26 @@ export const OPTIONAL = ['rpt_invoice_reconciliation', 'rpt_reconciliation_alter
 export const PUBLISHED_TABLES = [...EXTERNAL, ...WHOLE, ...OPTIONAL];
 
 
+export interface Publication {
+  /** the committed build whose marts are published */
+  runId: number;
+  /** the folder of the build's Parquet export version, which the detail view reads */
+  exportVersion: string;
+  /**
+   * Closes the build's row in the copy's run history (`catalog` is the
+   * copy's), so that the copy says the build succeeded while the working
+   * database says so only once the copy is in place.
+   */
+  closeRun?: (catalog: string) => Promise<void>;
+}
+
 /**
- * Publishes the marts of the committed build `runId`, whose Parquet export
- * is the version folder `exportVersion`.
+ * Publishes the marts of a committed build. The rename at the end is the
+ * moment readers see the build: a build killed before it leaves the old copy.
  */
-export async function publish(warehouse: Engine, target: string, runId: number, exportVersion: string): Promise<void> {
-  removeLeftoversOfDeadProcesses(target);
+export async function publish(warehouse: Engine, target: string, { runId, exportVersion, closeRun }: Publication): Promise<void> {
+  // a publish killed before its rename leaves its staged copy and its WAL
+  removeLeftoversOfDeadProcesses(dirname(target), new RegExp(`^${literal(basename(target))}\\.next-(\\d+)(?:\\.wal)?$`));
   const staged = `${target}.next-${process.pid}`;
   rmSync(staged, { force: true });
   rmSync(`${staged}.wal`, { force: true });
@@ -62,6 +77,7 @@ export async function publish(warehouse: Engine, target: string, runId: number, 
         await warehouse.run(`create table published.${table} as select ${columns} from ${table}${empty ? ' limit 0' : ''}`);
       }
     }
+    await closeRun?.('published');
     await createStateTables(warehouse, ['convbill_publication'], 'published');
     await warehouse.run(`insert into published.convbill_publication select $run_id::integer, now()`, { run_id: runId });
     await warehouse.run('detach published');
@@ -71,39 +87,6 @@ export async function publish(warehouse: Engine, target: string, runId: number, 
     throw new RunError(`Publishing the read-only copy ${target} failed: ${engineMessage(error)}.`, { cause: error });
   }
   renameSync(staged, target);
-}
-
-/**
- * A publish killed before its rename leaves its staged copy `<target>.next-PID`
- * (and its `.wal`) behind: removes those whose process is gone. A live PID's
- * are left alone, whoever it is.
- */
-function removeLeftoversOfDeadProcesses(target: string): void {
-  const folder = dirname(target);
-  const prefix = `${basename(target)}.next-`;
-  let names: string[];
-  try {
-    names = readdirSync(folder);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = /^(\d+)(?:\.wal)?$/.exec(name.slice(prefix.length))?.[1];
-    if (pid === undefined || Number(pid) === process.pid || isAlive(Number(pid))) continue;
-    rmSync(join(folder, name), { force: true });
-  }
-}
-
-/** Signal 0 checks without signalling: ESRCH is no such process, EPERM one of another user's. */
-function isAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return true; // not a process of its own: left alone
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
 }
 
 /** DuckDB expands these in a file name, and offers no escape. */

@@ -7,9 +7,11 @@
  * (read/runs.ts).
  *
  * A run's row is written when it starts, in a transaction of its own, so a
- * failed run is recorded; a run killed outside any transaction stays
- * "running" until the next run, which holds the database's lock and so knows
- * it is dead, marks it "interrupted".
+ * failed run is recorded. A build's row says "success" only once its facts
+ * are published (the published copy's history says so a moment before the
+ * copy is renamed into place); a run killed before then stays "running"
+ * until the next run, which holds the database's lock and so knows it is
+ * dead, marks it "interrupted".
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +20,7 @@ import { createStateTables } from '../project/state-tables.js';
 import type { IngestReport } from '../ingest/ingest.js';
 import type { Engine } from '../engine/engine.js';
 import { runsDirectory } from '../config/warehouse-paths.js';
+import { sqlIdentifier } from '../engine/sql-text.js';
 
 export type RunStatus = 'running' | 'success' | 'failed' | 'interrupted';
 
@@ -69,10 +72,16 @@ export interface RunOutcome {
   filesLoaded?: number;
   rowsStaged?: number;
   durationSeconds: number;
+  /** default: now; given when the same outcome is written twice (the published copy's history, then the working one) */
+  finishedAt?: string;
 }
 
-/** Closes the run's row; the row totals are read from rpt_source_files as they stand. */
-export async function finishRun(warehouse: Engine, runId: number, outcome: RunOutcome): Promise<void> {
+/**
+ * Closes the run's row; the row totals are read from rpt_source_files as they
+ * stand. `catalog` names the database whose copy of the history is closed:
+ * the published copy's, written before it is renamed into place.
+ */
+export async function finishRun(warehouse: Engine, runId: number, outcome: RunOutcome, catalog?: string): Promise<void> {
   const hasReport = await warehouse.value<bigint>(
     `select count(*) from duckdb_tables() where database_name = current_database() and table_name = 'rpt_source_files'`,
   );
@@ -86,14 +95,15 @@ export async function finishRun(warehouse: Engine, runId: number, outcome: RunOu
     run_id: runId,
   });
   await warehouse.run(
-    `update convbill_runs set
-         finished_at = now(), status = $status, error = $error, as_of = $as_of::timestamptz,
+    `update ${catalog ? `${sqlIdentifier(catalog)}.` : ''}convbill_runs set
+         finished_at = coalesce($finished_at::timestamptz, now()), status = $status, error = $error, as_of = $as_of::timestamptz,
          full_refresh = $full_refresh, refresh_reason = $reason, files_loaded = $files, rows_staged = $staged,
          rows_read = $read, rows_accepted = $accepted, rows_rejected = $rejected,
          partitions_rebuilt = $partitions, duration_seconds = $duration
      where run_id = $run_id`,
     {
       run_id: runId,
+      finished_at: outcome.finishedAt ?? null,
       status: outcome.status,
       error: outcome.error ?? null,
       as_of: outcome.asOf ?? null,

@@ -2,6 +2,7 @@
  * The options several commands share, declared once so that their text
  * stays the same everywhere, and the small helpers the commands share.
  */
+import { existsSync } from 'node:fs';
 import { Option } from 'commander';
 import { DEFAULT_DB, resolveBuildOptions } from '../config/build-options.js';
 import { ConfigError } from '../engine/errors.js';
@@ -13,7 +14,8 @@ import type { CliIO } from './context.js';
 export const workingDbOption = () => new Option('--db <file>', `working DuckDB database file (default: ${DEFAULT_DB})`);
 
 /** The database a reader opens (see readableDatabase). */
-export const readerDbOption = () => new Option('--db <file>', 'DuckDB database file (default: the published copy of the configured database)');
+export const readerDbOption = () =>
+  new Option('--db <file>', 'working DuckDB database whose published copy is read, or a DuckDB file with none (default: the configured database)');
 
 export const configOption = () => new Option('--config <file>', 'config file (default: ./convbill.json when present)');
 
@@ -52,6 +54,15 @@ export function runIdOption(value: string | undefined, flag: string): number | u
   return Number(value);
 }
 
-/** Readers open the published copy unless --db names a file. */
-export const readableDatabase = (flags: { db?: string; config?: string }): string =>
-  flags.db ?? readerDatabase(resolveBuildOptions({ config: flags.config }));
+/**
+ * Readers open the published copy of the working database, the configured
+ * one or the one --db names, as every command's --db names it: never the
+ * working file while it has a copy, so a read during a build does not fail
+ * on the build's lock, nor a build started during a read on the reader's.
+ * A file with no copy beside it (a published copy itself, any other DuckDB
+ * file) is opened as it is.
+ */
+export function readableDatabase(flags: { db?: string; config?: string }): string {
+  const reader = readerDatabase(resolveBuildOptions({ config: flags.config, db: flags.db }));
+  return flags.db !== undefined && !existsSync(reader) ? flags.db : reader;
+}

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../engine/errors.js';
-import { createRawLayer } from './raw-layer.js';
+import { createRawLayer, removeUnreferencedCopies } from './raw-layer.js';
 import { readIntoRaw } from './readers.js';
 import { type SourceSpec, expandPath, formatOf, readFingerprint } from './sources.js';
 import { type CurrentLoad, stageSettings } from './staging.js';
@@ -82,6 +82,7 @@ interface FoundFile {
 
 export async function ingest(warehouse: Engine, given: IngestSources, rawStore?: string): Promise<IngestReport> {
   await createRawLayer(warehouse);
+  await removeUnreferencedCopies(warehouse, rawStore);
   const report: IngestReport = { files: [], skipped: [], warnings: [], dropped: [], current: [] };
   const found = await findFiles(warehouse, given, report);
   const copies: string[] = [];

@@ -17,8 +17,8 @@
  * stages, each through the projection its source's settings give it
  * (staging.ts), stored in `cfg_loads` with the build.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { CANONICAL_COLUMNS } from '../config/contract-columns.js';
 import { RunError } from '../engine/errors.js';
 import { rawTableOf } from './readers.js';
@@ -48,6 +48,30 @@ async function retireLegacyLayer(warehouse: Engine): Promise<void> {
   if ((await warehouse.columnsOf('convbill_state')).length > 0) await warehouse.run(`delete from convbill_state`);
 }
 
+
+/**
+ * Stored copies no load names: what an ingest killed while copying (or
+ * before its transaction committed) left in the raw store. The next load
+ * with that number would overwrite its copy, but a killed night's file may
+ * never come again. Only the holder of the database's lock calls this, so
+ * no ingest is writing a copy meanwhile.
+ */
+export async function removeUnreferencedCopies(warehouse: Engine, rawStore: string | undefined): Promise<void> {
+  if (!rawStore || !existsSync(rawStore)) return;
+  // databases from before the raw layer keep their copies under the legacy manifest
+  const legacy = (await warehouse.columnsOf('legacy_raw_files')).includes('stored_file');
+  const named = await warehouse.rows<{ stored_file: string }>(
+    `select stored_file from raw_files where stored_file is not null
+     ${legacy ? 'union all select stored_file from legacy_raw_files where stored_file is not null' : ''}`,
+  );
+  const kept = new Set(named.map((row) => basename(row.stored_file)));
+  for (const name of readdirSync(rawStore)) {
+    if (STORED_COPY.test(name) && !kept.has(name)) rmSync(join(rawStore, name), { force: true });
+  }
+}
+
+/** The name readers.ts gives a stored copy. */
+const STORED_COPY = /^load-\d{6,}\.parquet$/;
 
 /** Where a load's rows are: its table, or its stored Parquet copy read with row numbers. */
 export function rawRelationOf(load: { load_id: number; stored_file: string | null }, rawStore: string | undefined): string {

@@ -32,6 +32,8 @@ export interface RunModelsOptions {
   fullRefresh: boolean;
   /** told the name of each model as it starts (progress display) */
   onModel?: (name: string) => void;
+  /** told each model's timing as it ends (the run's log) */
+  onModelDone?: (timing: ModelTiming) => void;
   /** write DuckDB's JSON profile of each model's statements to `<dir>/<model>.json` */
   profileDir?: string;
 }
@@ -89,7 +91,9 @@ export async function runModels(
       timings.push({ name: model.name, seconds: (performance.now() - started) / 1000, status: 'error' });
       throw new ModelError(`Model ${model.name} (${model.file}) failed: ${engineMessage(error)}.`, timings, { cause: error });
     }
-    timings.push({ name: model.name, seconds: (performance.now() - started) / 1000, rows, status: 'success' });
+    const timing: ModelTiming = { name: model.name, seconds: (performance.now() - started) / 1000, rows, status: 'success' };
+    timings.push(timing);
+    options.onModelDone?.(timing);
   }
   if (options.profileDir) await warehouse.run('pragma disable_profiling');
   return timings;

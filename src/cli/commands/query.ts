@@ -9,7 +9,7 @@ export function registerQuery(cli: Command, { io }: CliContext): void {
   cli
     .command('query')
     .description(
-      'Run one SQL statement, read-only, against the published copy (or the database --db names). ' +
+      'Run one SQL statement, read-only, against the published copy of the working database (of the one --db names; a file with no copy is read as it is). ' +
         'The SQL reads that database only: no other file (unless under --allow-dir), no ATTACH, no extension, no setting changed.',
     )
     .argument('<sql>', 'the SQL to run')
