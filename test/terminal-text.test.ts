@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { displayText } from '../src/read/display-text.js';
+import { Warehouse } from '../src/engine/duckdb/warehouse.js';
 import { tempDir, writeCsv } from './helpers.js';
 
 const cliPath = resolve('dist/src/cli/main.js');
@@ -42,5 +43,15 @@ describe('values on a terminal', () => {
     expect(table.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
     const csv = convbill(dir, ['query', `select customer_account_id from fct_billable_conversations where org_id like 'evil%'`, '--format', 'csv']);
     expect(csv.stdout.trim().split('\n')[1]).toBe('c\u001b[31m0');
+  });
+
+  it('a reader that closes the pipe early (convbill query … | head -1) ends the command quietly, without a stack trace', async () => {
+    const db = join(tempDir(), 'empty.duckdb');
+    (await Warehouse.open(db)).close();
+    // far more than a pipe's buffer, so the write meets the closed pipe
+    const sql = 'select range as n from range(300000)';
+    const piped = spawnSync('sh', ['-c', `"${process.execPath}" "${cliPath}" query "${sql}" --db "${db}" --format csv | head -1`], { encoding: 'utf8' });
+    expect(piped.stdout).toBe('n\n');
+    expect(piped.stderr).toBe('');
   });
 });

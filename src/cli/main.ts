@@ -103,5 +103,10 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
 // Run when executed as the `convbill` binary (npm links it through a symlink).
 const invokedAs = process.argv[1] ? realpathSync(process.argv[1]) : '';
 if (invokedAs === fileURLToPath(import.meta.url)) {
+  // `convbill query … | head` closes the pipe early: the reader has what it wanted
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
   process.exitCode = await runCli(process.argv.slice(2));
 }
