@@ -318,7 +318,6 @@ describe('file versions: incremental equals full', () => {
         for (const path of world.unreadable) expected.set(path, 'ignored');
         const result = await build(optionsFor(world, 'nightly', inputs, asOfMs));
         seen.update(world, scanned);
-        nights.push(`${label}: ${result.plan.reason}`);
         await expectFullBuildOf(world, asOfMs, label);
         // the run history says what the night did with every path it read
         const { history } = await readAll(join(dir, 'nightly.duckdb'), {
@@ -338,6 +337,8 @@ describe('file versions: incremental equals full', () => {
           for (const path of paths) if (path !== loadedAt[0]) expected.set(path, 'duplicate');
         }
         expect(Object.fromEntries(said), `${label}: the run history`).toEqual(Object.fromEntries(expected));
+        const told = [...said.values()].reduce((tally, event) => tally.set(event, (tally.get(event) ?? 0) + 1), new Map<string, number>());
+        nights.push(`${label}: ${result.plan.reason}; history: ${[...told].map(([event, n]) => `${event} ${n}`).join(', ')}`);
       }
       expect(existsSync(join(dir, 'nightly_runs', 'run_results.json'))).toBe(true);
       // FILE_VERSION_LOG=1 prints each night's events and plan

@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { Option } from 'commander';
 import { DEFAULT_DB, resolveBuildOptions } from '../config/build-options.js';
-import { ConfigError } from '../engine/errors.js';
+import { ConfigError, RunError } from '../engine/errors.js';
+import { Warehouse } from '../engine/duckdb/warehouse.js';
 import { RunLog } from '../engine/log.js';
 import { readerDatabase } from '../config/warehouse-paths.js';
 import type { CliIO } from './context.js';
@@ -15,7 +16,7 @@ export const workingDbOption = () => new Option('--db <file>', `working DuckDB d
 
 /** The database a reader opens (see readableDatabase). */
 export const readerDbOption = () =>
-  new Option('--db <file>', 'working DuckDB database whose published copy is read, or a DuckDB file with none (default: the configured database)');
+  new Option('--db <file>', 'DuckDB database file (default: the published copy of the configured database); while a build holds it, its published copy');
 
 export const configOption = () => new Option('--config <file>', 'config file (default: ./convbill.json when present)');
 
@@ -55,14 +56,25 @@ export function runIdOption(value: string | undefined, flag: string): number | u
 }
 
 /**
- * Readers open the published copy of the working database, the configured
- * one or the one --db names, as every command's --db names it: never the
- * working file while it has a copy, so a read during a build does not fail
- * on the build's lock, nor a build started during a read on the reader's.
- * A file with no copy beside it (a published copy itself, any other DuckDB
- * file) is opened as it is.
+ * Readers open the published copy of the configured database, or the file
+ * --db names. While a build holds that file (DuckDB lets no one else open
+ * it), they read its published copy instead, so a read during a build does
+ * not fail: the copy holds the last published build.
  */
-export function readableDatabase(flags: { db?: string; config?: string }): string {
-  const reader = readerDatabase(resolveBuildOptions({ config: flags.config, db: flags.db }));
-  return flags.db !== undefined && !existsSync(reader) ? flags.db : reader;
+export async function readableDatabase(flags: { db?: string; config?: string }, io?: CliIO): Promise<string> {
+  if (flags.db === undefined) return readerDatabase(resolveBuildOptions({ config: flags.config }));
+  const published = readerDatabase(resolveBuildOptions({ config: flags.config, db: flags.db }));
+  if (published === flags.db || !existsSync(published) || !(await heldByAnotherProcess(flags.db))) return flags.db;
+  io?.err(`convbill: ${flags.db} is being written by another process; reading its published copy ${published}.\n`);
+  return published;
+}
+
+async function heldByAnotherProcess(db: string): Promise<boolean> {
+  try {
+    (await Warehouse.open(db, { readOnly: true })).close();
+    return false;
+  } catch (error) {
+    // any other trouble is reported by the reader's own open
+    return error instanceof RunError && /is locked/.test(error.message);
+  }
 }

@@ -14,7 +14,7 @@ export function registerDocs(cli: Command, { io }: CliContext): void {
     .addHelpText('after', '\nExamples:\n  convbill docs --out docs/data-dictionary.md\n  convbill docs --check')
     .action(async (flags: { out?: string; check?: boolean; db?: string; config?: string }) => {
       if (flags.check) {
-        await assertDictionaryMatches(readableDatabase(flags));
+        await assertDictionaryMatches(await readableDatabase(flags, io));
         io.out('Every published column is described.\n');
         return;
       }

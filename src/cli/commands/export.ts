@@ -26,7 +26,7 @@ Examples:
     .action(async (flags: { table: string; out: string; format?: string; where?: string; db?: string; config?: string; memoryLimit?: string; threads?: string }) => {
       const { memoryLimit, threads } = resolveBuildOptions({ config: flags.config, memoryLimit: flags.memoryLimit, threads: flags.threads });
       const format = resolveExportFormat(flags.format, flags.out);
-      const rows = await exportTable({ db: readableDatabase(flags), table: flags.table, format, out: flags.out, where: flags.where, memoryLimit, threads });
+      const rows = await exportTable({ db: await readableDatabase(flags, io), table: flags.table, format, out: flags.out, where: flags.where, memoryLimit, threads });
       io.out(`Exported ${rows} rows of ${flags.table} to ${flags.out}.\n`);
     });
 }

@@ -28,6 +28,6 @@ Examples:
     )
     .action(async (sql: string, flags: { db?: string; format: string; config?: string; allowDir: string[] }) => {
       const format = parseFormat(flags.format);
-      io.out(`${formatResult(await query(readableDatabase(flags), sql, { allowedDirectories: flags.allowDir }), format)}\n`);
+      io.out(`${formatResult(await query(await readableDatabase(flags, io), sql, { allowedDirectories: flags.allowDir }), format)}\n`);
     });
 }

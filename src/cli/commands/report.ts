@@ -12,6 +12,6 @@ export function registerReport(cli: Command, { io }: CliContext): void {
     .addOption(configOption())
     .addHelpText('after', '\nExamples:\n  convbill report --out report.html\n  convbill report --config convbill.json --out reports/$(date +%F).html')
     .action(async (flags: { out: string; db?: string; config?: string }) => {
-      io.out(`Wrote ${await writeReport({ db: readableDatabase(flags), out: flags.out })}.\n`);
+      io.out(`Wrote ${await writeReport({ db: await readableDatabase(flags, io), out: flags.out })}.\n`);
     });
 }
