@@ -201,12 +201,14 @@ async function expectFullBuildOf(world: World, asOfMs: number, label: string): P
 }
 
 /** One night: its events, applied to the files and the config; returns the --input paths to name. */
-async function night(world: World, plan: ReturnType<typeof scenario>, asOfMs: number, index: number) {
+async function night(world: World, plan: ReturnType<typeof scenario>, asOfMs: number, index: number, seen: Seen) {
   const { int, pick, chance, row } = plan;
   const inputs = new Set<string>();
   const events: Event[] = [];
+  const writtenTonight = new Set<string>();
   const write = (path: string, bytes: Buffer) => {
     writeFileSync(path, bytes);
+    writtenTonight.add(path);
     world.versions.set(path, [...(world.versions.get(path) ?? []), bytes]);
     if (path.startsWith(join(world.dir, 'drops'))) inputs.add(path);
   };
@@ -234,18 +236,28 @@ async function night(world: World, plan: ReturnType<typeof scenario>, asOfMs: nu
       // a corrected export: other rows, some of them late
       const dataRows = Array.from({ length: 3 + int(10) }, () => row(asOfMs, chance(0.3)));
       write(path, await bytesOf(extensionOf(path), dataRows, world.dir));
-    } else if (event === 'revert') {
-      const candidates = existing().filter((path) => (world.versions.get(path) as Buffer[]).some((version) => !version.equals(onDisk(path))));
-      if (candidates.length === 0) continue;
-      const path = pick(candidates);
-      write(path, pick((world.versions.get(path) as Buffer[]).filter((version) => !version.equals(onDisk(path)))));
-    } else if (event === 'superseded_elsewhere') {
+    } else if (event === 'revert' || event === 'superseded_elsewhere') {
+      // versions the warehouse has read, so the event is a real one: a path it saw hold A, then B, goes back to A;
+      // a content it read that no path holds now arrives at another path
+      const candidates = event === 'revert'
+        ? existing().filter((path) => !writtenTonight.has(path) && seen.earlierVersionsOf(path, onDisk(path)).length > 0)
+        : existing();
       const held = new Set(existing().map((path) => onDisk(path).toString('base64')));
-      const superseded = existing().flatMap((path) => (world.versions.get(path) as Buffer[]).map((bytes) => ({ path, bytes })))
-        .filter(({ bytes }) => !held.has(bytes.toString('base64')));
-      if (superseded.length === 0) continue;
-      const { path, bytes } = pick(superseded);
-      write(newPath(extensionOf(path)), bytes);
+      const superseded = candidates.flatMap((path) => (world.versions.get(path) as Buffer[])
+        .filter((bytes) => seen.knows(bytes) && !held.has(bytes.toString('base64')))
+        .map((bytes) => ({ path, bytes })));
+      if (event === 'revert' && candidates.length > 0) {
+        const path = pick(candidates);
+        write(path, pick(seen.earlierVersionsOf(path, onDisk(path)).map((content) => Buffer.from(content, 'base64'))));
+      } else if (event === 'superseded_elsewhere' && superseded.length > 0) {
+        const { path, bytes } = pick(superseded);
+        write(newPath(extensionOf(path)), bytes);
+      } else {
+        // nothing to put back yet: correct a file, so that later nights have versions to go back to
+        const path = pick(existing());
+        write(path, await bytesOf(extensionOf(path), Array.from({ length: 3 + int(10) }, () => row(asOfMs, chance(0.3))), world.dir));
+        events[events.length - 1] = 'correct';
+      }
     } else if (event === 'unreadable') {
       const path = join(world.dir, 'inbox', `notes-${index}-${n}.txt`);
       writeFileSync(path, 'not a log\n');
@@ -273,6 +285,17 @@ class Seen {
   static scanned(world: World, inputs: string[]): string[] {
     const folders = ['inbox', ...(world.archiveConfigured ? ['archive'] : [])].map((folder) => join(world.dir, folder) + '/');
     return [...world.versions.keys()].filter((path) => folders.some((folder) => path.startsWith(folder)) || inputs.includes(path));
+  }
+
+  knows(bytes: Buffer): boolean {
+    return this.known.has(bytes.toString('base64'));
+  }
+
+  /** The contents the warehouse saw at `path` before, other than what it holds now. */
+  earlierVersionsOf(path: string, now: Buffer): string[] {
+    const content = now.toString('base64');
+    const versions = this.paths.get(path) ?? [];
+    return versions.at(-1) === content ? [...new Set(versions.filter((version) => version !== content))] : [];
   }
 
   /** loaded, unchanged, reverted, duplicate or restored: what the night did with `path`, told against the state before it. */
@@ -311,7 +334,7 @@ describe('file versions: incremental equals full', () => {
       const nights: string[] = [];
       for (let index = 0; index < NIGHTS; index += 1) {
         if (index > 0) asOfMs = plan.chance(0.07) ? asOfMs - plan.int(20) * DAY : asOfMs + plan.pick([0, 1, 1, 2, 20, 35]) * DAY + plan.int(3_600) * 1000;
-        const { inputs, events } = await night(world, plan, asOfMs, index);
+        const { inputs, events } = await night(world, plan, asOfMs, index, seen);
         const label = `seed ${seed}, night ${index} (${events.join(', ')})`;
         const scanned = Seen.scanned(world, inputs);
         const expected = new Map(scanned.map((path) => [path, seen.eventOf(path, world.versions.get(path)?.at(-1) as Buffer)]));
