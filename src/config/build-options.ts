@@ -7,7 +7,7 @@ import type { CycleConfig, CycleRule } from '../reference/cycles.js';
 import { ConfigError } from '../engine/errors.js';
 import type { SourceSpec } from '../ingest/sources.js';
 import type { PriceEntry } from '../reference/prices.js';
-import { type ConfigFile, MEMORY_LIMIT, type SourceEntry, findConfigFile, readConfigFile } from './config-file.js';
+import { type ConfigFile, ENGINE_NAMES, type EngineName, MEMORY_LIMIT, type SourceEntry, findConfigFile, readConfigFile } from './config-file.js';
 import { defaultParquetDir, publishedPathOf } from './warehouse-paths.js';
 
 export const DEFAULT_DB = 'convbill.duckdb';
@@ -46,6 +46,18 @@ export interface BuildOptions {
   prices?: PriceEntry[];
   /** write DuckDB's JSON query profile of each model into this folder */
   profileDir?: string;
+  /** where the models run (default duckdb); clickhouse needs `clickhouse` */
+  engine?: EngineName;
+  clickhouse?: ClickHouseSettings;
+}
+
+/** The config's `clickhouse` key with the credentials from the environment (docs/engines.md). */
+export interface ClickHouseSettings {
+  url: string;
+  cluster: string;
+  database: string;
+  user: string;
+  password: string;
 }
 
 /** What the command line can say; every field optional. */
@@ -64,6 +76,7 @@ export interface BuildFlags {
   maxRejectRate?: string;
   priceBook?: string;
   profile?: string;
+  engine?: string;
 }
 
 function parseAnchorDay(value: string): number {
@@ -127,6 +140,15 @@ export function resolveBuildOptions(flags: BuildFlags): BuildOptions {
     }
   }
   const db = flags.db ?? fromFile(file.db) ?? DEFAULT_DB;
+  const engine = (flags.engine ?? file.engine ?? 'duckdb') as EngineName;
+  if (!ENGINE_NAMES.includes(engine)) {
+    throw new ConfigError(`Option --engine must be one of ${ENGINE_NAMES.join(', ')}, not "${flags.engine}".`);
+  }
+  if (engine === 'clickhouse' && !file.clickhouse) {
+    throw new ConfigError(
+      `Engine clickhouse needs the config key "clickhouse": {"url": "http://host:8123", "cluster": "<name in remote_servers>", "database": "<name>"}${configPath ? ` in ${configPath}` : ' (no convbill.json found)'}.`,
+    );
+  }
   return {
     db,
     publishedDb: (flags.db === undefined ? fromFile(file.published_db) : undefined) ?? publishedPathOf(db),
@@ -145,5 +167,13 @@ export function resolveBuildOptions(flags: BuildFlags): BuildOptions {
     asOf: flags.asOf ?? file.as_of,
     threads: flags.threads !== undefined ? Number(flags.threads) : file.threads,
     memoryLimit: flags.memoryLimit ?? file.memory_limit,
+    engine,
+    clickhouse: file.clickhouse && {
+      url: file.clickhouse.url.trim().replace(/\/$/, ''),
+      cluster: file.clickhouse.cluster,
+      database: file.clickhouse.database,
+      user: process.env.CONVBILL_CLICKHOUSE_USER || 'default',
+      password: process.env.CONVBILL_CLICKHOUSE_PASSWORD ?? '',
+    },
   };
 }

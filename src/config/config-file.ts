@@ -47,7 +47,13 @@ export interface ConfigFile {
   max_reject_rate?: number;
   price_book?: string;
   prices?: PriceEntry[];
+  /** where the models run: duckdb (the embedded default) or clickhouse (docs/engines.md) */
+  engine?: EngineName;
+  clickhouse?: { url: string; cluster: string; database: string };
 }
+
+export const ENGINE_NAMES = ['duckdb', 'clickhouse'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
 
 type Check = (value: unknown, key: string) => void;
 
@@ -83,6 +89,13 @@ const object = (shape: Record<string, Check>): Check => (value, key) => {
     if (!check) throw new ConfigError(`Config key "${path}" is unknown (known keys: ${Object.keys(shape).join(', ')}).`);
     check(child, path);
   }
+};
+const httpUrl: Check = (value, key) => {
+  if (typeof value !== 'string' || !/^https?:\/\/[^/\s]+(:\d+)?\/?$/.test(value.trim())) fail(key, 'an HTTP URL such as "http://host:8123"');
+};
+/** a ClickHouse database name convbill can quote nowhere and spell everywhere */
+const identifier: Check = (value, key) => {
+  if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(value)) fail(key, 'a database name of letters, digits and _');
 };
 const memoryLimit: Check = (value, key) => {
   if (typeof value !== 'string' || !MEMORY_LIMIT.test(value)) fail(key, 'a memory size such as "2GB" or "512MiB"');
@@ -189,6 +202,13 @@ const fileShape = object({
   },
   max_reject_rate: (value, key) => {
     if (typeof value !== 'number' || !(value >= 0 && value <= 1)) fail(key, 'a share of rows from 0 to 1, e.g. 0.05');
+  },
+  engine: oneOf(ENGINE_NAMES),
+  clickhouse: (value, key) => {
+    object({ url: httpUrl, cluster: text, database: identifier })(value, key);
+    for (const name of ['url', 'cluster', 'database']) {
+      if ((value as Record<string, unknown>)[name] === undefined) fail(`${key}.${name}`, 'set (clickhouse needs url, cluster and database)');
+    }
   },
 });
 

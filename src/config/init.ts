@@ -19,7 +19,11 @@ import { ConfigError } from '../engine/errors.js';
 import { sqlDirectory } from '../project/load-models.js';
 
 /** Keys the starter config leaves out, and why (said in the help too). */
-const LEFT_OUT = { as_of: 'its default is now; a fixed as-of in a nightly config would freeze the facts' } as const;
+const LEFT_OUT = {
+  as_of: 'its default is now; a fixed as-of in a nightly config would freeze the facts',
+  engine: 'DuckDB, the embedded default, needs no server; set "engine": "clickhouse" with "clickhouse" to run on a cluster',
+  clickhouse: 'a cluster is yours to name: {"url": "http://host:8123", "cluster": "<name in remote_servers>", "database": "<name>"}',
+} as const;
 
 type Written = Required<Omit<ConfigFile, keyof typeof LEFT_OUT>>;
 
@@ -43,6 +47,8 @@ const KEY_HELP: Record<keyof Required<ConfigFile>, string> = {
   max_reject_rate: 'fail the build, publishing nothing, when more than this share (0-1) of the rows read are rejected',
   price_book: 'a price book CSV or JSON: org_id, platform, integration_id, currency, unit_price, included_conversations, tier_up_to',
   prices: 'price entries in the config itself, as the price book\'s lines: {org_id, platform, currency, included_conversations, tiers}',
+  engine: `where the models run: duckdb (default) or clickhouse; not written by init: ${LEFT_OUT.engine}`,
+  clickhouse: `the cluster for engine clickhouse; user and password come from CONVBILL_CLICKHOUSE_USER / CONVBILL_CLICKHOUSE_PASSWORD; not written by init: ${LEFT_OUT.clickhouse}`,
 };
 
 /** The text of `convbill init --help` after the options: what is written, and every key. */
