@@ -21,6 +21,7 @@ import { RunLog } from '../engine/log.js';
 import { runAudits } from '../project/audits.js';
 import { ModelError, type ModelTiming, installMacros, runModels } from '../project/run-models.js';
 import { publish } from './publish.js';
+import { buildOnClickHouse } from './clickhouse/build.js';
 import { loadPrices } from '../reference/prices.js';
 import { recordCountChanges } from './restatements.js';
 import { createRawLayer, createScopeView } from '../ingest/raw-layer.js';
@@ -71,6 +72,7 @@ export async function checkConfiguration(options: Pick<BuildOptions, 'sources' |
 }
 
 export async function build(options: BuildOptions, log: RunLog = RunLog.silent()): Promise<BuildResult> {
+  if (options.engine === 'clickhouse') return buildOnClickHouse(options, log);
   const buildStarted = performance.now();
   const publishedDb = options.publishedDb ?? publishedPathOf(options.db);
   await checkConfiguration(options);

@@ -46,9 +46,10 @@ export async function createStateTable(warehouse: Engine): Promise<void> {
 /** Call inside the build's transaction, after the cycle configuration is loaded. */
 export async function planBuild(
   warehouse: Engine,
-  options: { asOf: string; forceFullRefresh: boolean; cycles: CycleConfig; validFrom: string },
+  options: { asOf: string; forceFullRefresh: boolean; cycles: CycleConfig; validFrom: string; engine?: string; forcedReason?: string },
 ): Promise<BuildPlan> {
-  const fingerprint = await fingerprintOf(warehouse, options.cycles, options.validFrom);
+  // the engine too: a working database built for one engine holds none of the other's state
+  const fingerprint = await fingerprintOf(warehouse, options.cycles, options.validFrom, options.engine ?? 'duckdb');
   const [state] = await warehouse.rows<StoredState>(`select fingerprint, epoch_us(as_of) as as_of_us from convbill_state`);
   const asOfUs = await warehouse.value<bigint>(`select epoch_us($as_of::timestamptz)`, { as_of: options.asOf });
   const [changes] = await warehouse.rows<{ gone: bigint; resettled: bigint; sources: string | null }>(
@@ -61,7 +62,7 @@ export async function planBuild(
      left join cfg_loads on built.load_id = cfg_loads.load_id`,
   );
   let reason: string | undefined;
-  if (options.forceFullRefresh) reason = 'full refresh requested';
+  if (options.forceFullRefresh) reason = options.forcedReason ?? 'full refresh requested';
   else if (!state) reason = 'no earlier build';
   else if (state.fingerprint !== fingerprint) reason = 'the models or the cycle configuration changed';
   else if (asOfUs < state.as_of_us) reason = 'as-of is earlier than the last build\'s';
@@ -94,7 +95,7 @@ export async function saveState(warehouse: Engine, runId: number, plan: BuildPla
   await warehouse.run(`insert into convbill_built_loads select load_id, stage_fingerprint from cfg_loads`);
 }
 
-async function fingerprintOf(warehouse: Engine, cycles: CycleConfig, validFrom: string): Promise<string> {
+async function fingerprintOf(warehouse: Engine, cycles: CycleConfig, validFrom: string, engine: string): Promise<string> {
   const hash = createHash('sha256');
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true })
@@ -104,6 +105,7 @@ async function fingerprintOf(warehouse: Engine, cycles: CycleConfig, validFrom: 
   const root = sqlDirectory();
   for (const file of walk(root)) hash.update(file.slice(root.length)).update(readFileSync(file));
   hash.update(JSON.stringify({ defaultRule: cycles.defaultRule, orgRules: Object.entries(cycles.orgRules).sort(), validFrom }));
+  if (engine !== 'duckdb') hash.update(`engine ${engine}`);
   const calendar = await warehouse.value<string>(
     `select coalesce(string_agg(concat_ws('|', org_id, cycle_id, epoch_us(cycle_start), epoch_us(cycle_end), timezone), chr(10)
                                 order by org_id, cycle_start), '')

@@ -26,10 +26,14 @@ export interface CopyOptions {
   filenamePattern?: string;
   /** Parquet: cap each row group at about this many bytes (bounds the writer's memory) */
   rowGroupSizeBytes?: number;
+  /** CSV: write the header line (default true) */
+  csvHeader?: boolean;
+  /** CSV: how a null is written (default: an empty field) */
+  nullString?: string;
 }
 
 /** The SQL dialects convbill has macros for: the name of a folder of `sql/macros/`. */
-export type Dialect = 'duckdb';
+export type Dialect = 'duckdb' | 'clickhouse';
 
 export interface Engine {
   /** the database it opened (`:memory:` for a scratch one) */

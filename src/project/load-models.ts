@@ -76,7 +76,7 @@ export function sqlFiles(dir: string): string[] {
  * models of reconcile and diff (run by those commands, from their folder),
  * the state tables' DDL and the named queries.
  */
-const NOT_BUILD_MODELS = /^(macros|audits|reconcile|reports|state|queries)\b/;
+const NOT_BUILD_MODELS = /^(macros|audits|reconcile|reports|state|queries|clickhouse)\b/;
 
 export function loadModels(root = sqlDirectory()): Model[] {
   const files = sqlFiles(root).filter((file) => !NOT_BUILD_MODELS.test(relative(root, file)));

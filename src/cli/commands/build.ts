@@ -18,6 +18,7 @@ export function registerBuild(cli: Command, { io, verbose, argv }: CliContext): 
     .option('--timezone <tz>', 'default cycle rule: IANA timezone of the cycle boundaries')
     .option('--as-of <instant>', 'the instant the facts are computed as of (default: now); replays use an earlier one')
     .addOption(configOption())
+    .option('--engine <name>', 'where the models run: duckdb (default, embedded) or clickhouse (the config\'s "clickhouse" cluster; docs/engines.md)')
     .option('--full-refresh', 'rebuild everything instead of only the (org, cycle) partitions new data touches')
     .option('--max-reject-rate <share>', 'fail (exit 1, publish nothing) when more than this share (0-1) of the rows read are rejected')
     .addOption(threadsOption('DuckDB worker threads (default: one per core)'))

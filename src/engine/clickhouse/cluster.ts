@@ -9,7 +9,7 @@
  * so values are quoted by engine/sql-text.ts's helpers.
  */
 import { createReadStream } from 'node:fs';
-import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import type { ClickHouseSettings } from '../../config/build-options.js';
 import { ConfigError, RunError } from '../errors.js';
 import { sqlString } from '../sql-text.js';
@@ -33,14 +33,15 @@ function clientFor(url: string, settings: ClickHouseSettings, database?: string)
     request_timeout: 3_600_000,
     compression: { request: false, response: false },
     clickhouse_settings: SESSION_SETTINGS,
+    // errors reach the user as one sentence (guard below), not as the client's log
+    log: { level: ClickHouseLogLevel.OFF },
   });
 }
 
 /** The first line of the server's message: ClickHouse appends `, e.what() = …` and a stack. */
 export function clickhouseMessage(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return text
-    .split('\n')[0]
+  return (text.split('\n')[0] ?? '')
     .replace(/^Code: \d+, e\.displayText\(\) = DB::Exception: /, '')
     .replace(/, e\.what\(\) = DB::\w+$/, '')
     .replace(/[.\s]+$/, '');
@@ -124,9 +125,15 @@ export class ClickHouseCluster {
   }
 
   /** Streams a local file into a table, at the entry node: a Distributed table spreads it to the shards before returning. */
-  async insertFile(table: string, path: string, format: 'CSVWithNames' | 'TabSeparatedWithNames', client: ClickHouseClient = this.entry): Promise<void> {
+  async insertFile(
+    table: string,
+    path: string,
+    format: 'CSV' | 'CSVWithNames',
+    client: ClickHouseClient = this.entry,
+    settings: Record<string, number | string> = {},
+  ): Promise<void> {
     await this.guard(`insert into ${table} (${path})`, () =>
-      client.insert({ table, values: createReadStream(path), format: format as 'CSVWithNames' }),
+      client.insert({ table, values: createReadStream(path), format, clickhouse_settings: { ...SESSION_SETTINGS, ...settings } }),
     );
   }
 

@@ -137,7 +137,8 @@ export class Warehouse implements Engine {
   async copy(select: string, path: string, format: CopyFormat, options: CopyOptions = {}): Promise<number> {
     if (!COPY_FORMATS.includes(format)) throw new ConfigError(`Cannot copy to ${path}: unknown format "${format}".`);
     const how = [`format ${format}`];
-    if (format === 'csv') how.push('header true');
+    if (format === 'csv') how.push(`header ${options.csvHeader === false ? 'false' : 'true'}`);
+    if (options.nullString !== undefined) how.push(`nullstr ${sqlString(options.nullString)}`);
     if (options.rowGroupSizeBytes !== undefined) how.push(`row_group_size_bytes ${sqlInteger(options.rowGroupSizeBytes)}`);
     if (options.partitionBy) {
       how.push(`partition_by (${options.partitionBy.map(sqlIdentifier).join(', ')})`, 'write_partition_columns false');
