@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ConvbillError } from '../engine/errors.js';
 import type { CliContext, CliIO } from './context.js';
+import { assertRunsOnEngine } from './engine-support.js';
 import { registerBuild } from './commands/build.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerForget } from './commands/forget.js';
@@ -52,7 +53,7 @@ const COMMANDS = [
 function program(context: CliContext): Command {
   const { io, verbose } = context;
   const cli = new Command('convbill')
-    .description('Billable conversations from messaging interaction logs, on DuckDB.')
+    .description('Billable conversations from messaging interaction logs, on DuckDB or a ClickHouse cluster.')
     .option('--verbose', 'print stack traces and per-model timings')
     .configureOutput({
       writeOut: io.out,
@@ -71,8 +72,9 @@ Examples:
   convbill reconcile --invoices invoices/2026-10.csv                       # exit 3 when lines differ
   convbill <command> --help                                                # every command's options and examples`,
     )
-    .hook('preAction', (command) => {
+    .hook('preAction', (command, action) => {
       verbose.on = Boolean(command.opts().verbose);
+      assertRunsOnEngine(action.name(), action.opts());
     });
   for (const register of COMMANDS) register(cli, context);
   return cli;
