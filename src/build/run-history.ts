@@ -74,6 +74,8 @@ export interface RunOutcome {
   durationSeconds: number;
   /** default: now; given when the same outcome is written twice (the published copy's history, then the working one) */
   finishedAt?: string;
+  /** the row totals, when no rpt_source_files holds them (a ClickHouse build) */
+  rows?: { read: number; accepted: number; rejected: number };
 }
 
 /**
@@ -90,7 +92,9 @@ export async function finishRun(warehouse: Engine, runId: number, outcome: RunOu
         `select sum(rows_read) as read, sum(rows_accepted) as accepted, sum(rows_rejected) as rejected
          from rpt_source_files where superseded_by is null`,
       )
-    : [];
+    : outcome.rows
+      ? [{ read: BigInt(outcome.rows.read), accepted: BigInt(outcome.rows.accepted), rejected: BigInt(outcome.rows.rejected) }]
+      : [];
   const partitions = await warehouse.value<bigint>(`select count(*) from convbill_run_partitions where run_id = $run_id`, {
     run_id: runId,
   });

@@ -86,7 +86,9 @@ export async function buildOnClickHouse(options: BuildOptions, log: RunLog = Run
       await timed('models', () => shardModels(cluster, shipped.runId, log));
       await timed('audits', () => clickhouseAudits(cluster, shipped.runId));
       const found = await partitionChanges(cluster);
-      await timed('publish', () => publishPartitions(cluster, { runId: shipped.runId, historyRunId: run.runId, asOfMs: shipped.asOfMs }, found));
+      await timed('publish', () => publishPartitions(cluster, { runId: shipped.runId, historyRunId: run.runId, asOfMs: shipped.asOfMs }, found, (step) =>
+          log.event('publish_step', { run_id: run.runId, step, partitions: found.length }),
+        ));
       await recordChanges(warehouse, run.runId, found);
       await saveState(warehouse, run.runId, plan as BuildPlan, asOf as string);
       return found;
@@ -103,6 +105,11 @@ export async function buildOnClickHouse(options: BuildOptions, log: RunLog = Run
       filesLoaded: report.files.filter((file) => file.status === 'loaded').length,
       rowsStaged,
       durationSeconds: (performance.now() - started) / 1000,
+      rows: {
+        read: summary.files.reduce((sum, file) => sum + file.rowsRead, 0),
+        accepted: summary.files.reduce((sum, file) => sum + file.rowsAccepted, 0),
+        rejected: summary.files.reduce((sum, file) => sum + file.rowsRejected, 0),
+      },
     });
     await warehouse.run('checkpoint');
     const runResults = writeRunResults(options.db, {

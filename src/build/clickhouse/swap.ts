@@ -91,6 +91,8 @@ export async function publishPartitions(
   cluster: ClickHouseCluster,
   run: { runId: number; historyRunId: number; asOfMs: number },
   changes: PartitionChange[],
+  /** told each step as it ends: attached, published, cleaned (the run's JSON events) */
+  onStep: (step: 'attached' | 'published' | 'cleaned') => void = () => undefined,
 ): Promise<void> {
   const filled = changes.filter((change) => change.conversations > 0);
   for (const table of FACT_TABLES) {
@@ -106,11 +108,13 @@ export async function publishPartitions(
   await Promise.all(
     cluster.shards.map((shard) => (records.length ? shard.client.insert({ table: 'convbill_partitions', values: records, format: 'JSONEachRow' }) : undefined)),
   );
+  onStep('attached');
   // the moment readers see the run
   await cluster.onEachShard(
     `insert into convbill_manifest (run_id, history_run_id, as_of, cluster, published_at)
      values (${run.runId}, ${run.historyRunId}, ${run.asOfMs}, ${sqlString(cluster.settings.cluster)}, now())`,
   );
+  onStep('published');
   for (const table of FACT_TABLES) {
     await alterPartitions(cluster, `${table}_local`, (p) => `replace partition ${p} from ${table}_next_local`, filled);
     await alterPartitions(cluster, `${table}_local`, (p) => `drop partition ${p}`, changes.filter((change) => change.conversations === 0));
@@ -128,4 +132,5 @@ export async function publishPartitions(
       }
     }),
   );
+  onStep('cleaned');
 }
