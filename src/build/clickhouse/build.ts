@@ -30,6 +30,7 @@ import { checkConfiguration, openWorking } from '../build.js';
 import { type BuildPlan, planBuild, saveState } from '../plan.js';
 import { finishRun, modelResults, recordRunFiles, startRun, writeRunResults } from '../run-history.js';
 import { resolveAsOf, writeRunSettings } from '../run-settings.js';
+import { assertClickHouseRejectRate } from './checks.js';
 import { Shipper } from './ship.js';
 import { partitionChanges, publishPartitions, type PartitionChange } from './swap.js';
 import { readClickHouseSummary } from './summary.js';
@@ -85,6 +86,7 @@ export async function buildOnClickHouse(options: BuildOptions, log: RunLog = Run
       const shipped = await timed('ship', () => ship(warehouse, cluster, plan as BuildPlan));
       await timed('models', () => shardModels(cluster, shipped.runId, log));
       await timed('audits', () => clickhouseAudits(cluster, shipped.runId));
+      await assertClickHouseRejectRate(warehouse, cluster, options, { historyRunId: run.runId, clusterRunId: shipped.runId });
       const found = await partitionChanges(cluster);
       await timed('publish', () => publishPartitions(cluster, { runId: shipped.runId, historyRunId: run.runId, asOfMs: shipped.asOfMs }, found, (step) =>
           log.event('publish_step', { run_id: run.runId, step, partitions: found.length }),
