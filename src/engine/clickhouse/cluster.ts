@@ -39,8 +39,7 @@ function clientFor(url: string, settings: ClickHouseSettings, database?: string)
 /** The first line of the server's message: ClickHouse appends `, e.what() = …` and a stack. */
 export function clickhouseMessage(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return text
-    .split('\n')[0]
+  return (text.split('\n')[0] ?? '')
     .replace(/^Code: \d+, e\.displayText\(\) = DB::Exception: /, '')
     .replace(/, e\.what\(\) = DB::\w+$/, '')
     .replace(/[.\s]+$/, '');
