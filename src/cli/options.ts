@@ -18,6 +18,9 @@ export const workingDbOption = () => new Option('--db <file>', `working DuckDB d
 export const readerDbOption = () =>
   new Option('--db <file>', 'DuckDB database file (default: the published copy of the configured database); while a build holds it, its published copy');
 
+/** Checked by resolveBuildOptions, so a wrong name fails with the same sentence as the config key's. */
+export const engineOption = () => new Option('--engine <engine>', 'where the warehouse is: duckdb or clickhouse (default: the config\'s "engine", else duckdb)');
+
 export const configOption = () => new Option('--config <file>', 'config file (default: ./convbill.json when present)');
 
 export const logFormatOption = () =>

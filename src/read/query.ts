@@ -14,6 +14,9 @@ import { plainValue } from '../engine/duckdb/values.js';
 import { Warehouse } from '../engine/duckdb/warehouse.js';
 import { displayText } from './display-text.js';
 
+// The same command on a ClickHouse warehouse: its own module, as its sandbox is the server's.
+export { queryClickHouse } from './clickhouse-query.js';
+
 export type QueryFormat = 'table' | 'csv' | 'json';
 export const QUERY_FORMATS: QueryFormat[] = ['table', 'csv', 'json'];
 

@@ -10,17 +10,23 @@
  *
  * Opening is lazy, as with any Kysely dialect: a missing file, or one a build
  * holds, fails the first query, not this call.
+ *
+ * With no path and a config whose engine is clickhouse, the Kysely instance
+ * reads the configured ClickHouse database instead (clickhouse/dialect.ts),
+ * with the same tables and values; destroy closes its HTTP client.
  */
 import { Kysely } from 'kysely';
 import { resolveBuildOptions } from '../config/build-options.js';
 import { DuckDBDialect } from './dialect.js';
+import { ClickHouseDialect } from './clickhouse/dialect.js';
 import type { Database } from './schema.js';
 import { readerDatabase } from '../config/warehouse-paths.js';
 
 export interface OpenWarehouseOptions {
   /**
    * Default true. The published copy is replaced by each build, so writes to
-   * it would be lost; pass false only for a database of your own.
+   * it would be lost; pass false only for a database of your own. On
+   * ClickHouse, true sends `readonly=1` and runs reads only.
    */
   readOnly?: boolean;
   /** the config file naming the database when no path is given (default: ./convbill.json when present) */
@@ -31,7 +37,11 @@ export interface OpenWarehouseOptions {
 export function openWarehouse(path?: string, options: OpenWarehouseOptions = {}): Kysely<Database> {
   let target = path;
   if (target === undefined) {
-    target = readerDatabase(resolveBuildOptions({ config: options.config }));
+    const resolved = resolveBuildOptions({ config: options.config });
+    if (resolved.engine === 'clickhouse' && resolved.clickhouse) {
+      return new Kysely<Database>({ dialect: new ClickHouseDialect({ settings: resolved.clickhouse, readOnly: options.readOnly ?? true }) });
+    }
+    target = readerDatabase(resolved);
   }
   return new Kysely<Database>({ dialect: new DuckDBDialect({ path: target, readOnly: options.readOnly ?? true }) });
 }
