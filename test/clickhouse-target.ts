@@ -36,7 +36,7 @@ export function describeClickHouse(name: string, fn: (target: ClickHouseTarget) 
       });
     });
   } else {
-    console.warn(`\nSKIPPED: ClickHouse tests (${HOW}): ${name}\n`);
+    console.warn(`\n*** SKIPPED: ClickHouse tests: ${name} (${HOW}) ***\n`);
     describe.skip(name, () => {
       it('needs CONVBILL_TEST_CLICKHOUSE_URL', () => {});
     });
