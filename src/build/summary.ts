@@ -119,7 +119,9 @@ function table(headers: string[], rows: (string | number)[][]): string[] {
 
 export function formatSummary(result: {
   db: string;
+  /** empty for a ClickHouse build, whose facts are publishedDb's */
   parquetDir: string;
+  publishedDb?: string;
   asOf: string;
   summary: BuildSummary;
   ingest: { files: { file: string; status: string; rows: number }[]; skipped: string[]; warnings?: string[]; dropped?: string[] };
@@ -164,7 +166,9 @@ export function formatSummary(result: {
     );
   }
   lines.push(
-    `Database: ${show(result.db)}   Parquet: ${show(result.parquetDir)}/`,
+    result.parquetDir
+      ? `Database: ${show(result.db)}   Parquet: ${show(result.parquetDir)}/`
+      : `Facts: ${result.publishedDb}   Working database: ${show(result.db)}`,
   );
   return lines.join('\n');
 }

@@ -15,11 +15,11 @@ export const CLICKHOUSE_SUPPORT: Record<string, true | string> = {
   query: true,
   runs: true,
   init: true,
-  test: 'the data tests run inside every ClickHouse build, before it publishes; run convbill build',
+  test: true,
   reconcile: 'its recounts and alternatives are DuckDB SQL over the stored interactions',
   explain: 'it reads the stored interactions and row lineage, which the cluster does not keep per row yet',
   diff: 'it compares DuckDB count snapshots, which ClickHouse builds do not record',
-  export: "ClickHouse 18.16 cannot write Parquet; read the facts with convbill query or ClickHouse's own clients",
+  export: true,
   report: 'the HTML report reads the DuckDB marts of charges and data quality, which ClickHouse builds do not compute',
   docs: 'docs --check compares the DuckDB published copy; convbill docs (without --check) needs no engine',
 };

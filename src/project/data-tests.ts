@@ -6,6 +6,9 @@
 import { type AuditResult, runAudits } from './audits.js';
 import { RunError } from '../engine/errors.js';
 import { Warehouse } from '../engine/duckdb/warehouse.js';
+import type { ClickHouseSettings } from '../config/build-options.js';
+import { runClickHouseAudits } from '../engine/clickhouse/audits.js';
+import { readerClient } from '../engine/clickhouse/reader-client.js';
 
 export async function testWarehouse(db: string): Promise<AuditResult[]> {
   const warehouse = await Warehouse.open(db, { readOnly: true });
@@ -18,6 +21,16 @@ export async function testWarehouse(db: string): Promise<AuditResult[]> {
     return await runAudits(warehouse);
   } finally {
     warehouse.close();
+  }
+}
+
+/** On ClickHouse: the audits of sql/clickhouse/audits/ over the readers' views, read-only. */
+export async function testClickHouseWarehouse(settings: ClickHouseSettings): Promise<AuditResult[]> {
+  const client = readerClient(settings);
+  try {
+    return await runClickHouseAudits(client, settings.database, 'published');
+  } finally {
+    await client.close();
   }
 }
 

@@ -1,11 +1,18 @@
 -- audit_counts_match_detail
--- grain: one row when the check fails.
--- purpose: the counts this run wrote add up to its detail rows, and no count is zero.
-select detail_rows, counted, zero_counts
+-- grain: one row per (org_id, cycle_start, integration_id) whose count is not its detail's.
+-- purpose: every count is its detail's number of rows, and no count is zero or without detail.
+select org_id, cycle_start, integration_id, counted, detail_rows
 from (
-    select
-        (select count() from {database}.fct_billable_conversations_next) as detail_rows,
-        (select sum(conversations) from {database}.fct_conversation_counts_next) as counted,
-        (select count() from {database}.fct_conversation_counts_next where conversations = 0) as zero_counts
+    select org_id, cycle_start, integration_id, sum(counted) as counted, sum(detail_rows) as detail_rows
+    from (
+        select org_id, cycle_start, integration_id, conversations as counted, toUInt64(0) as detail_rows
+        from {database}.{counts}
+        union all
+        select org_id, cycle_start, integration_id, toUInt64(0) as counted, count() as detail_rows
+        from {database}.{detail}
+        group by org_id, cycle_start, integration_id
+    )
+    group by org_id, cycle_start, integration_id
 )
-where detail_rows != counted or zero_counts > 0;
+where counted != detail_rows or counted = 0
+limit 5;

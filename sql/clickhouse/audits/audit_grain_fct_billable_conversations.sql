@@ -1,8 +1,10 @@
 -- audit_grain_fct_billable_conversations
 -- grain: one row per grain key written twice.
--- purpose: the detail this run wrote is unique on (org_id, cycle_seq, integration_id, customer_account_id).
-select org_id, cycle_seq, integration_id, customer_account_id, count() as copies
-from {database}.fct_billable_conversations_next
-group by org_id, cycle_seq, integration_id, customer_account_id
+-- purpose: the detail is unique on (org_id, cycle_start, integration_id, customer_account_id), the
+--          rules' grain (docs/billing-rules.md §6). {detail}: the run's _next table in a build,
+--          the readers' view in convbill test.
+select org_id, cycle_start, integration_id, customer_account_id, count() as copies
+from {database}.{detail}
+group by org_id, cycle_start, integration_id, customer_account_id
 having copies > 1
-limit 10;
+limit 5;

@@ -14,6 +14,7 @@
 import { type BuildOptions, DEFAULT_VALID_FROM } from '../../config/build-options.js';
 import { rawStoreOf } from '../../config/warehouse-paths.js';
 import { ClickHouseCluster } from '../../engine/clickhouse/cluster.js';
+import { runClickHouseAudits } from '../../engine/clickhouse/audits.js';
 import { clickhouseFolder, clickhouseSql } from '../../engine/clickhouse/sql-files.js';
 import type { Warehouse } from '../../engine/duckdb/warehouse.js';
 import { ConfigError, RunError } from '../../engine/errors.js';
@@ -85,7 +86,7 @@ export async function buildOnClickHouse(options: BuildOptions, log: RunLog = Run
       plan = await timed('loader models', () => loaderModels(warehouse, cluster, options, run));
       const shipped = await timed('ship', () => ship(warehouse, cluster, plan as BuildPlan));
       await timed('models', () => shardModels(cluster, shipped.runId, log));
-      await timed('audits', () => clickhouseAudits(cluster, shipped.runId));
+      await timed('audits', () => clickhouseAudits(cluster));
       await assertClickHouseRejectRate(warehouse, cluster, options, { historyRunId: run.runId, clusterRunId: shipped.runId });
       const found = await partitionChanges(cluster);
       await timed('publish', () => publishPartitions(cluster, { runId: shipped.runId, historyRunId: run.runId, asOfMs: shipped.asOfMs }, found, (step) =>
@@ -122,7 +123,7 @@ export async function buildOnClickHouse(options: BuildOptions, log: RunLog = Run
     log.event('run_finished', { run_id: runId, status: 'success', full_refresh: finished.fullRefresh, partitions_rebuilt: changes.length });
     return {
       db: options.db,
-      publishedDb: `clickhouse ${options.clickhouse.url} database ${cluster.database}`,
+      publishedDb: `ClickHouse ${options.clickhouse.url}, cluster ${cluster.settings.cluster} (${cluster.shards.length} shard(s)), database ${cluster.database}`,
       parquetDir: '',
       asOf,
       runId,
@@ -232,15 +233,13 @@ async function shardModels(cluster: ClickHouseCluster, runId: number, log: RunLo
   }
 }
 
-async function clickhouseAudits(cluster: ClickHouseCluster, runId: number): Promise<void> {
-  const failed: string[] = [];
-  for (const [name, statements] of clickhouseFolder('audits', { database: cluster.database, cluster: cluster.settings.cluster, run_id: runId })) {
-    for (const statement of statements) {
-      const rows = await cluster.rows(statement);
-      if (rows.length) failed.push(`${name} (${JSON.stringify(rows[0])})`);
-    }
+async function clickhouseAudits(cluster: ClickHouseCluster): Promise<void> {
+  const failed = (await runClickHouseAudits(cluster.entry, cluster.database, 'run')).filter((audit) => !audit.passed);
+  if (failed.length) {
+    throw new RunError(
+      `Data tests failed on ClickHouse, nothing was published: ${failed.map((audit) => `${audit.name} (first offending row: ${JSON.stringify(audit.rows[0])})`).join('; ')}.`,
+    );
   }
-  if (failed.length) throw new RunError(`Data tests failed on ClickHouse, nothing was published: ${failed.join('; ')}.`);
 }
 
 /** The partitions the run rewrote, into the working database's run history (`convbill runs`). */

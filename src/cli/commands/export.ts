@@ -2,6 +2,8 @@ import { type Command, Option } from 'commander';
 import { resolveBuildOptions } from '../../config/build-options.js';
 import { EXPORT_FORMATS, exportTable, resolveExportFormat } from '../../read/export-table.js';
 import type { CliContext } from '../context.js';
+import { ConfigError } from '../../engine/errors.js';
+import { exportClickHouseTable } from '../../read/clickhouse-export.js';
 import { configOption, memoryLimitOption, readableDatabase, readerDbOption, threadsOption } from '../options.js';
 
 export function registerExport(cli: Command, { io }: CliContext): void {
@@ -24,8 +26,14 @@ Examples:
   convbill export --table fct_billable_conversations --where "org_id = 'acme' and cycle_id = '2026-10-01'" --out acme-oct.arrow`,
     )
     .action(async (flags: { table: string; out: string; format?: string; where?: string; db?: string; config?: string; memoryLimit?: string; threads?: string }) => {
-      const { memoryLimit, threads } = resolveBuildOptions({ config: flags.config, memoryLimit: flags.memoryLimit, threads: flags.threads });
+      const { memoryLimit, threads, engine, clickhouse } = resolveBuildOptions({ config: flags.config, memoryLimit: flags.memoryLimit, threads: flags.threads });
       const format = resolveExportFormat(flags.format, flags.out);
+      if (engine === 'clickhouse' && clickhouse) {
+        if (flags.db !== undefined) throw new ConfigError('Option --db is DuckDB-only: on ClickHouse the config\'s "clickhouse" key names the warehouse.');
+        const exported = await exportClickHouseTable(clickhouse, { table: flags.table, format, out: flags.out, where: flags.where });
+        io.out(`Exported ${exported} rows of ${flags.table} to ${flags.out}.\n`);
+        return;
+      }
       const rows = await exportTable({ db: await readableDatabase(flags, io), table: flags.table, format, out: flags.out, where: flags.where, memoryLimit, threads });
       io.out(`Exported ${rows} rows of ${flags.table} to ${flags.out}.\n`);
     });

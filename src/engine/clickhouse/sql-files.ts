@@ -12,12 +12,15 @@ export interface Placeholders {
   database: string;
   cluster?: string;
   run_id?: number;
+  /** the audits' subjects: the run's _next tables in a build, the readers' views in convbill test */
+  detail?: string;
+  counts?: string;
 }
 
 export type ClickHouseFolder = 'state' | 'models' | 'audits' | 'readers';
 
 export function fill(sql: string, values: Placeholders): string {
-  return sql.replace(/\{(database|cluster|run_id)\}/g, (_, name: keyof Placeholders) => {
+  return sql.replace(/\{(database|cluster|run_id|detail|counts)\}/g, (_, name: keyof Placeholders) => {
     const value = values[name];
     if (value === undefined) throw new Error(`ClickHouse SQL needs {${name}}.`);
     return String(value);
