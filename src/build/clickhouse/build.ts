@@ -49,6 +49,9 @@ const LOADER_MODELS = new Set([
   'int_row_rejects',
 ]);
 
+/** The run's copies of the facts (sql/clickhouse/state/build_tables.sql), dropped once published */
+const NEXT_TABLES = ['fct_billable_conversations_next', 'fct_billable_conversations_next_local', 'fct_conversation_counts_next', 'fct_conversation_counts_next_local'];
+
 /** The shard-local models, in order: each statement runs on every shard before the next starts. */
 const SHARD_MODELS = ['int_interactions', 'dim_billing_cycles', 'fct_billable_conversations', 'fct_conversation_counts', 'rejected_interactions'];
 
@@ -92,6 +95,8 @@ export async function buildOnClickHouse(options: BuildOptions, log: RunLog = Run
       await timed('publish', () => publishPartitions(cluster, { runId: shipped.runId, historyRunId: run.runId, asOfMs: shipped.asOfMs }, found, (step) =>
           log.event('publish_step', { run_id: run.runId, step, partitions: found.length }),
         ));
+      // the run's own copies: the facts now hold their partitions (int_interactions stays, for convbill test)
+      for (const table of NEXT_TABLES) await cluster.onEachShard(`drop table if exists ${table}`);
       await recordChanges(warehouse, run.runId, found);
       await saveState(warehouse, run.runId, plan as BuildPlan, asOf as string);
       return found;
@@ -221,9 +226,7 @@ async function ship(warehouse: Warehouse, cluster: ClickHouseCluster, plan: Buil
 
 async function shardModels(cluster: ClickHouseCluster, runId: number, log: RunLog): Promise<void> {
   const values = { database: cluster.database, cluster: cluster.settings.cluster, run_id: runId };
-  for (const table of ['int_interactions', 'int_interactions_local', 'fct_billable_conversations_next', 'fct_billable_conversations_next_local', 'fct_conversation_counts_next', 'fct_conversation_counts_next_local']) {
-    await cluster.onEachShard(`drop table if exists ${table}`);
-  }
+  for (const table of ['int_interactions', 'int_interactions_local', ...NEXT_TABLES]) await cluster.onEachShard(`drop table if exists ${table}`);
   for (const statement of clickhouseSql('state', 'build_tables', values)) await cluster.onEachShard(statement);
   for (const model of SHARD_MODELS) {
     log.setStep(`model ${model}`);
