@@ -4,7 +4,7 @@
  * partitions and writing its manifest row, idempotent rebuilds, and the
  * commands that cannot run there. A real 2-shard cluster (clickhouse-target.ts).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createClient } from '@clickhouse/client';
@@ -156,6 +156,33 @@ describeClickHouse('ClickHouse: publishing by partition behind the run manifest'
     expect(after.total).toBeGreaterThan(before.total);
     expect(finished.plan.fullRefresh).toBe(false);
   }, 240_000);
+
+  it('convbill test passes over what readers see, and export streams their rows as CSV and NDJSON; Parquet on 18.16 is refused', async () => {
+    const { dir, database, options } = project({ 'a.csv': interactions(6, 800, '2026-01') });
+    await build(options('2026-02-10T00:00:00Z'));
+    const cli = (args: string[]) => spawnSync(process.execPath, [join(process.cwd(), 'dist/src/cli/main.js'), ...args, '--config', 'convbill.json'], { cwd: dir, encoding: 'utf8' });
+    const tested = cli(['test']);
+    expect(tested.status, tested.stderr).toBe(0);
+    expect(tested.stdout).toMatch(/PASS  audit_grain_fct_billable_conversations/);
+    expect(tested.stdout).toMatch(/All 4 data tests passed/);
+    const { total } = await seen(database);
+    const csv = cli(['export', '--table', 'fct_billable_conversations', '--out', join(dir, 'detail.csv')]);
+    expect(csv.status, csv.stderr).toBe(0);
+    expect(csv.stdout).toContain(`Exported ${total} rows of fct_billable_conversations`);
+    const lines = readFileSync(join(dir, 'detail.csv'), 'utf8').trimEnd().split('\n');
+    expect(lines[0]).toBe('"org_id","cycle_id","cycle_start","cycle_end","integration_id","platform","customer_account_id","interaction_count","first_activity_at","last_activity_at"');
+    expect(lines).toHaveLength(total + 1);
+    const ndjson = cli(['export', '--table', 'fct_conversation_counts', '--where', "org_id = 'acme'", '--out', join(dir, 'counts.ndjson')]);
+    expect(ndjson.status, ndjson.stderr).toBe(0);
+    const counts = readFileSync(join(dir, 'counts.ndjson'), 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as { org_id: string });
+    expect(counts.length).toBeGreaterThan(0);
+    expect(new Set(counts.map((row) => row.org_id))).toEqual(new Set(['acme']));
+    const parquet = cli(['export', '--table', 'fct_conversation_counts', '--out', join(dir, 'counts.parquet')]);
+    expect(parquet.status).toBe(2);
+    expect(parquet.stderr).toMatch(/cannot write parquet .*--format csv/);
+    const written = cli(['export', '--table', 'fct_conversation_counts', '--where', '1 = 1) union all select 1 settings readonly = 0 --', '--out', join(dir, 'x.csv')]);
+    expect(written.status).toBe(1);
+  }, 120_000);
 
   it('commands that cannot run on ClickHouse stop with one sentence and exit 2; a wrong cluster name is a configuration error', async () => {
     const { dir, options } = project({ 'a.csv': interactions(5, 50, '2026-01') });
