@@ -38,3 +38,21 @@ create table if not exists {database}.rejected_interactions_local (
 
 create table if not exists {database}.rejected_interactions_all as {database}.rejected_interactions_local
 engine = Distributed({cluster}, {database}, rejected_interactions_local, cityHash64(load_id, source_row));
+
+-- fct_conversation_charges: rated by DuckDB's model of that name (sql/marts/) over this run's counts,
+-- which are one row per (org, cycle, integration): small whatever the history (src/build/clickhouse/charges.ts)
+create table if not exists {database}.fct_conversation_charges_local (
+    run_id UInt32,
+    org_id String,
+    cycle_id String,
+    cycle_start Int64,
+    cycle_end Nullable(Int64),
+    platform String,
+    integration_id String,
+    conversations UInt64,
+    billable_conversations Nullable(UInt64),
+    currency Nullable(String),
+    amount Nullable(Decimal(38, 6)),
+    price_scope Nullable(String),
+    price_status String
+) engine = MergeTree partition by run_id order by (org_id, cycle_start, integration_id);

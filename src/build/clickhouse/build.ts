@@ -32,6 +32,7 @@ import { type BuildPlan, planBuild, saveState } from '../plan.js';
 import { finishRun, modelResults, recordRunFiles, startRun, writeRunResults } from '../run-history.js';
 import { resolveAsOf, writeRunSettings } from '../run-settings.js';
 import { assertClickHouseRejectRate } from './checks.js';
+import { rateCharges } from './charges.js';
 import { Shipper } from './ship.js';
 import { partitionChanges, publishPartitions, type PartitionChange } from './swap.js';
 import { readClickHouseSummary } from './summary.js';
@@ -90,6 +91,7 @@ export async function buildOnClickHouse(options: BuildOptions, log: RunLog = Run
       const shipped = await timed('ship', () => ship(warehouse, cluster, plan as BuildPlan));
       await timed('models', () => shardModels(cluster, shipped.runId, log));
       await timed('audits', () => clickhouseAudits(cluster));
+      await timed('charges', () => withShipper(warehouse, cluster, (shipper) => rateCharges(warehouse, cluster, shipper, shipped.runId)));
       await assertClickHouseRejectRate(warehouse, cluster, options, { historyRunId: run.runId, clusterRunId: shipped.runId });
       const found = await partitionChanges(cluster);
       await timed('publish', () => publishPartitions(cluster, { runId: shipped.runId, historyRunId: run.runId, asOfMs: shipped.asOfMs }, found, (step) =>
@@ -219,6 +221,15 @@ async function ship(warehouse: Warehouse, cluster: ClickHouseCluster, plan: Buil
       false,
     );
     return { runId, asOfMs };
+  } finally {
+    shipper.close();
+  }
+}
+
+async function withShipper<T>(warehouse: Warehouse, cluster: ClickHouseCluster, work: (shipper: Shipper) => Promise<T>): Promise<T> {
+  const shipper = new Shipper(warehouse, cluster);
+  try {
+    return await work(shipper);
   } finally {
     shipper.close();
   }

@@ -33,12 +33,17 @@ export async function readClickHouseSummary(warehouse: Warehouse, cluster: Click
     `select org_id, cycle_id, sum(conversations) as conversations from fct_conversation_counts
      group by org_id, cycle_id, cycle_start order by org_id, cycle_start`,
   );
+  const charges = await cluster.rows<{ org_id: string; cycle_id: string; currency: string; amount: string }>(
+    `select org_id, cycle_id, assumeNotNull(currency) as currency, toString(sum(assumeNotNull(amount))) as amount
+     from fct_conversation_charges where price_status = 'priced'
+     group by org_id, cycle_id, cycle_start, currency order by org_id, cycle_start, currency`,
+  );
   return {
     files,
     rejectsByReason: rejects.map((row) => ({ reason: row.reason, rows: Number(row.rows) })),
     cyclesByOrg: cycles.map((row) => ({ orgId: row.org_id, cycles: Number(row.cycles), firstCycle: row.first, lastCycle: row.last })),
     conversations: conversations.map((row) => ({ orgId: row.org_id, cycleId: row.cycle_id, conversations: Number(row.conversations) })),
     dataQuality: [],
-    charges: [],
+    charges: charges.map((row) => ({ orgId: row.org_id, cycleId: row.cycle_id, currency: row.currency, amount: row.amount })),
   };
 }

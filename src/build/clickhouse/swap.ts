@@ -35,7 +35,7 @@ interface PartitionStats {
 }
 
 const FACT_TABLES = ['fct_billable_conversations', 'fct_conversation_counts'] as const;
-const RUN_TABLES = ['dim_billing_cycles_local', 'dim_integrations_local', 'rejected_interactions_local'] as const;
+const RUN_TABLES = ['dim_billing_cycles_local', 'dim_integrations_local', 'rejected_interactions_local', 'fct_conversation_charges_local'] as const;
 /** partitions per ALTER statement: the statement stays short, the round trips few */
 const PER_ALTER = 200;
 
