@@ -20,5 +20,5 @@ all inner join (
     from {database}.int_interactions
     where reject_reason is null or reject_reason = 'outside_billing_cycles'
     group by org_id
-) using org_id
+) as org_earliest using org_id
 where ifNull(cycle_end, toInt64(9223372036854775807)) > earliest_start;

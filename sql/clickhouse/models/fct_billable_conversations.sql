@@ -53,14 +53,14 @@ from (
             where reject_reason is null
         )
         group by org_id, integration_id, customer_account_id, cycle_seq
-    )
+    ) as conversation_cycles
     any left join (
         select org_id, cycle_seq, cycle_id, cycle_start, cycle_end
         from {database}.cfg_billing_cycles_local
-    ) using (org_id, cycle_seq)
-)
+    ) as org_cycles using (org_id, cycle_seq)
+) as labelled
 any left join (
     select org_id, integration_id, platform
     from {database}.dim_integrations_local
     where run_id = {run_id}
-) using (org_id, integration_id);
+) as platforms using (org_id, integration_id);

@@ -6,7 +6,8 @@
 --          overlaps, [first_cycle_seq, last_cycle_seq], where overlap is
 --          start < cycle_end and effective_end >= cycle_start, found in its org's
 --          cycles, sorted by start, as array positions; reject_reason in the rules' order.
--- aliases differ from level to level: ClickHouse's are global within a select
+-- aliases differ from level to level: ClickHouse's are global within a select; every joined
+-- subquery is named (current releases refuse a join of unnamed subqueries: joined_subquery_requires_alias)
 -- columns: as the DuckDB model, with org_id and integration_id for its integration_sk
 --          and instants in epoch milliseconds
 insert into {database}.int_interactions_local
@@ -65,7 +66,7 @@ from (
         from {database}.stg_rows_local
         where load_id in (select load_id from {database}.cfg_counting_loads_local)
         group by org_id, integration_id, interaction_key
-    )
+    ) as merged_rows
     any left join (
         select
             org_id,
@@ -74,5 +75,5 @@ from (
             groupArray(cycle_seq) as cycle_seqs
         from (select org_id, cycle_start, cycle_end, cycle_seq from {database}.cfg_billing_cycles_local order by org_id, cycle_start)
         group by org_id
-    ) using org_id
+    ) as org_cycles using org_id
 );

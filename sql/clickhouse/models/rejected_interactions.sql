@@ -32,13 +32,13 @@ from (
         select load_id, source_row, raw, org_id, integration_id, interaction_key
         from {database}.stg_rows_local
         where load_id in (select load_id from {database}.cfg_counting_loads_local)
-    )
+    ) as shipped
     all inner join (
         select org_id, integration_id, interaction_key, reject_reason as verdict
         from {database}.int_interactions_local
         where reject_reason is not null
-    ) using (org_id, integration_id, interaction_key)
-)
+    ) as verdicts using (org_id, integration_id, interaction_key)
+) as rejects
 any left join (
     select load_id, source_file from {database}.cfg_counting_loads_local
-) using load_id;
+) as loads using load_id;

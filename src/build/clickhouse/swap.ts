@@ -45,7 +45,8 @@ const partition = (row: { org_id: string; cycle_seq: number }) => `(${clickhouse
 /** Step 1: the partitions to write, with why. */
 export async function partitionChanges(cluster: ClickHouseCluster): Promise<PartitionChange[]> {
   const built = await cluster.rows<PartitionStats>(
-    `select org_id, cycle_seq, count() as conversations,
+    // toString: compared with the visible partitions' as text, and current releases write 64-bit integers in JSON unquoted
+    `select org_id, cycle_seq, toString(count()) as conversations,
         toString(groupBitXor(cityHash64(cycle_id, cycle_start, ifNull(cycle_end, -1), integration_id, platform,
             customer_account_id, interaction_count, first_activity_at, last_activity_at))) as checksum
      from fct_billable_conversations_next
