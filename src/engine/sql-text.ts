@@ -9,6 +9,15 @@ export function sqlString(value: string): string {
   return `'${String(value).replaceAll("'", "''")}'`;
 }
 
+/**
+ * A string literal for ClickHouse, whose literals read backslash escapes (there
+ * `'a\hb'` is "ahb" and `'a\nb'` holds a line break): the backslash is escaped
+ * too, so the literal is the value.
+ */
+export function clickhouseString(value: string): string {
+  return `'${String(value).replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+}
+
 export function sqlIdentifier(name: string): string {
   return `"${String(name).replaceAll('"', '""')}"`;
 }

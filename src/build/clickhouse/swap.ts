@@ -17,7 +17,7 @@
  * (`leftovers`). The loops below run over partitions, never over fact rows.
  */
 import type { ClickHouseCluster } from '../../engine/clickhouse/cluster.js';
-import { sqlString } from '../../engine/sql-text.js';
+import { clickhouseString } from '../../engine/sql-text.js';
 
 export interface PartitionChange {
   org_id: string;
@@ -40,7 +40,7 @@ const RUN_TABLES = ['dim_billing_cycles_local', 'dim_integrations_local', 'rejec
 const PER_ALTER = 200;
 
 const keyOf = (row: { org_id: string; cycle_seq: number | string }) => `${row.org_id}\u0000${Number(row.cycle_seq)}`;
-const partition = (row: { org_id: string; cycle_seq: number }) => `(${sqlString(row.org_id)}, ${Number(row.cycle_seq)})`;
+const partition = (row: { org_id: string; cycle_seq: number }) => `(${clickhouseString(row.org_id)}, ${Number(row.cycle_seq)})`;
 
 /** Step 1: the partitions to write, with why. */
 export async function partitionChanges(cluster: ClickHouseCluster): Promise<PartitionChange[]> {
@@ -109,7 +109,7 @@ export async function publishPartitions(
   // the moment readers see the run
   await cluster.onEachShard(
     `insert into convbill_manifest (run_id, history_run_id, as_of, cluster, published_at)
-     values (${run.runId}, ${run.historyRunId}, ${run.asOfMs}, ${sqlString(cluster.settings.cluster)}, now())`,
+     values (${run.runId}, ${run.historyRunId}, ${run.asOfMs}, ${clickhouseString(cluster.settings.cluster)}, now())`,
   );
   for (const table of FACT_TABLES) {
     await alterPartitions(cluster, `${table}_local`, (p) => `replace partition ${p} from ${table}_next_local`, filled);
@@ -121,7 +121,7 @@ export async function publishPartitions(
       for (const table of RUN_TABLES) {
         const older = await cluster.rows<{ partition: string }>(
           `select distinct partition from system.parts
-           where database = ${sqlString(cluster.database)} and table = ${sqlString(table)} and active and toUInt32(partition) < ${run.runId}`,
+           where database = ${clickhouseString(cluster.database)} and table = ${clickhouseString(table)} and active and toUInt32(partition) < ${run.runId}`,
           shard.client,
         );
         if (older.length) await shard.client.command({ query: `alter table ${table} ${older.map((row) => `drop partition ${Number(row.partition)}`).join(', ')}` });

@@ -12,7 +12,7 @@ import { createReadStream } from 'node:fs';
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import type { ClickHouseSettings } from '../../config/build-options.js';
 import { ConfigError, RunError } from '../errors.js';
-import { sqlString } from '../sql-text.js';
+import { clickhouseString } from '../sql-text.js';
 
 export interface Shard {
   /** shard_num in system.clusters, from 1 */
@@ -61,7 +61,7 @@ export class ClickHouseCluster {
     try {
       const result = await admin.query({
         query: `select shard_num, any(host_address) as host_address from system.clusters
-                where cluster = ${sqlString(settings.cluster)} group by shard_num order by shard_num`,
+                where cluster = ${clickhouseString(settings.cluster)} group by shard_num order by shard_num`,
         format: 'JSONEachRow',
       });
       found = await result.json();
