@@ -27,6 +27,8 @@ interface Case {
   cycles?: Omit<Partial<CycleConfig>, 'calendar'>;
   /** the explicit calendar file's rows (org_id, cycle_id, cycle_start, cycle_end) */
   calendar?: InputRow[];
+  /** the integrations reference file's rows (integration_id, platform, org_id, name) */
+  integrations?: InputRow[];
   /** conversations per `org/cycle_id`, every cycle of dim_billing_cycles listed */
   counts: Record<string, number>;
   /** rejected rows per reason */
@@ -393,6 +395,30 @@ const CASES: Case[] = [
     ],
   },
   {
+    name: "integrations reference: its platform wins over the rows' (§5), an integration no one names a platform for is unknown",
+    files: [
+      csv([
+        interaction('a', 'cust-1', 'wa-1', '2024-01-10T09:00:00Z', '2024-01-10T10:00:00Z', { platform: 'facebook' }),
+        interaction('b', 'cust-1', 'fb-1', '2024-01-11T09:00:00Z', '2024-01-11T10:00:00Z', { platform: 'Facebook' }),
+        interaction('c', 'cust-1', 'api-1', '2024-01-12T09:00:00Z', '2024-01-12T10:00:00Z'),
+        interaction('d', 'cust-1', 'wa-2', '2024-01-13T09:00:00Z', '2024-01-13T10:00:00Z', { org_id: 'acme', platform: 'sms' }),
+      ]),
+    ],
+    integrations: [
+      { org_id: '', integration_id: 'wa-1', platform: 'WhatsApp', name: 'Sales line' },
+      { org_id: 'acme', integration_id: 'wa-2', platform: 'whatsapp', name: '' },
+    ],
+    asOf: '2024-01-31T00:00:00Z',
+    counts: { 'default/2024-01-01': 3, 'acme/2024-01-01': 1 },
+    rejects: {},
+    detail: [
+      { org_id: 'acme', integration_id: 'wa-2', platform: 'whatsapp' },
+      { org_id: 'default', integration_id: 'api-1', platform: 'unknown' },
+      { org_id: 'default', integration_id: 'fb-1', platform: 'facebook' },
+      { org_id: 'default', integration_id: 'wa-1', platform: 'whatsapp' },
+    ],
+  },
+  {
     // keys are opaque text (§2): quotes, backslashes, commas, a literal \N or NULL, line breaks
     // and tabs inside, non-ASCII; each account is its own conversation, on every engine
     name: 'odd characters in keys: quotes, backslashes, commas, \\N, NULL, inner line breaks and non-ASCII stay opaque',
@@ -438,8 +464,8 @@ const CASES: Case[] = [
 // ---------------------------------------------------------------- running a case
 
 /** Each case's files, written once and read by every engine's build. */
-const written = new Map<string, { inputs: string[]; calendar?: string }>();
-function caseFiles(c: Case): { inputs: string[]; calendar?: string } {
+const written = new Map<string, { inputs: string[]; calendar?: string; integrations?: string }>();
+function caseFiles(c: Case): { inputs: string[]; calendar?: string; integrations?: string } {
   let files = written.get(c.name);
   if (!files) {
     const dir = tempDir('convbill-engines-');
@@ -452,7 +478,8 @@ function caseFiles(c: Case): { inputs: string[]; calendar?: string } {
       return file.name.endsWith('.ndjson') ? writeNdjson(dir, file.name, file.rows) : writeCsv(dir, file.name, file.rows, file.columns);
     });
     const calendar = c.calendar && writeCsv(dir, 'cycles.csv', c.calendar, ['org_id', 'cycle_id', 'cycle_start', 'cycle_end']);
-    files = { inputs, calendar };
+    const integrations = c.integrations && writeCsv(dir, 'integrations.csv', c.integrations, ['org_id', 'integration_id', 'platform', 'name']);
+    files = { inputs, calendar, integrations };
     written.set(c.name, files);
   }
   return files;
@@ -464,8 +491,8 @@ function factsOf(c: Case, engine: EngineName, clickhouse: ClickHouseTarget | nul
   const key = `${engine}\u0000${c.name}`;
   let found = facts.get(key);
   if (!found) {
-    const { inputs, calendar } = caseFiles(c);
-    found = engineFacts(engine, { inputs, asOf: c.asOf, cycles: { ...c.cycles, calendar } }, clickhouse);
+    const { inputs, calendar, integrations } = caseFiles(c);
+    found = engineFacts(engine, { inputs, asOf: c.asOf, cycles: { ...c.cycles, calendar }, integrations }, clickhouse);
     facts.set(key, found);
   }
   return found;
