@@ -22,7 +22,7 @@ const ms = (column: string) => `epoch_ms(${column})`;
 /** What each shipped relation is, as DuckDB selects it, in the column order of the ClickHouse table. */
 export const SHIPPED = {
   stg_rows: `select load_id, source_row, org_id, integration_id, interaction_key, customer_account_id, platform, row_kind,
-                ${ms('activity_start')}, ${ms('activity_end')}, to_json(raw_row)::varchar
+                ${ms('activity_start')}, ${ms('activity_end')}, raw_json(raw_row)
              from stg_rows
              where row_reject_reason is null and load_id in (select load_id from cfg_scope_loads)`,
   int_row_rejects: `select load_id, source_row, reason, org_id, integration_id, interaction_key, raw
