@@ -278,7 +278,8 @@ async function modelsInTransaction(
   });
 }
 
-function resultsOf(
+/** The run's run_results.json (dbt's shape), for both engines' builds. */
+export function resultsOf(
   runId: number,
   options: BuildOptions,
   startedAt: string,

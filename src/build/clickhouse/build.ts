@@ -27,9 +27,9 @@ import { loadCycleConfig } from '../../reference/cycles.js';
 import { loadIntegrations } from '../../reference/integrations.js';
 import { loadPrices } from '../../reference/prices.js';
 import type { BuildResult } from '../build.js';
-import { checkConfiguration, openWorking } from '../build.js';
+import { checkConfiguration, openWorking, resultsOf } from '../build.js';
 import { type BuildPlan, planBuild, saveState } from '../plan.js';
-import { finishRun, modelResults, recordRunFiles, startRun, writeRunResults } from '../run-history.js';
+import { finishRun, recordRunFiles, startRun, writeRunResults } from '../run-history.js';
 import { resolveAsOf, writeRunSettings } from '../run-settings.js';
 import { assertClickHouseRejectRate } from './checks.js';
 import { rateCharges } from './charges.js';
@@ -122,11 +122,7 @@ export async function buildOnClickHouse(options: BuildOptions, log: RunLog = Run
       },
     });
     await warehouse.run('checkpoint');
-    const runResults = writeRunResults(options.db, {
-      run_id: runId, command: 'build', command_line: options.commandLine ?? 'build', status: 'success', error: null, started_at: startedAt,
-      finished_at: new Date().toISOString(), elapsed_seconds: (performance.now() - started) / 1000, as_of: asOf,
-      full_refresh: finished.fullRefresh, refresh_reason: finished.reason, results: modelResults(timings),
-    });
+    const runResults = writeRunResults(options.db, resultsOf(runId, options, startedAt, started, 'success', null, asOf, finished, timings));
     log.event('run_finished', { run_id: runId, status: 'success', full_refresh: finished.fullRefresh, partitions_rebuilt: changes.length });
     return {
       db: options.db,
@@ -144,6 +140,7 @@ export async function buildOnClickHouse(options: BuildOptions, log: RunLog = Run
     const message = error instanceof Error ? error.message : String(error);
     if (runId !== undefined) {
       await finishRun(warehouse, runId, { status: 'failed', error: message, asOf, durationSeconds: (performance.now() - started) / 1000 }).catch(() => undefined);
+      writeRunResults(options.db, resultsOf(runId, options, startedAt, started, 'failed', message, asOf ?? null, plan, timings));
     }
     log.event('run_finished', { run_id: runId, status: 'failed', error: message });
     throw error;
