@@ -71,13 +71,19 @@ export function query(url: string, settings: Pick<ClickHouseSettings, 'user' | '
 
 const tsvRows = (text: string) => text.split('\n').filter(Boolean).map((line) => line.split('\t'));
 
-/** The HTTP address of each shard of `cluster` (host_address from system.clusters, the entry URL's port). */
+/**
+ * The HTTP address of each shard of `cluster` (host_address from
+ * system.clusters, at the entry URL's port, as the build reaches them), or
+ * with '*' of every server in system.clusters.
+ */
 export async function shardUrls(settings: ClickHouseSettings, cluster = settings.cluster): Promise<string[]> {
-  const where = cluster === '*' ? '' : `where cluster = '${cluster.replaceAll("'", "''")}'`;
-  const rows = tsvRows(await query(settings.url, settings, `select shard_num, any(host_address) from system.clusters ${where} group by shard_num order by shard_num format TSV`, 5000));
+  const sql =
+    cluster === '*'
+      ? `select distinct host_address from system.clusters order by host_address format TSV`
+      : `select any(host_address) from system.clusters where cluster = '${cluster.replaceAll("'", "''")}' group by shard_num order by shard_num format TSV`;
   const entry = new URL(settings.url);
-  const hosts = new Set(rows.map(([, host]) => `${entry.protocol}//${host?.includes(':') ? `[${host}]` : host}:${entry.port || '8123'}`));
-  return [...hosts];
+  const hosts = tsvRows(await query(settings.url, settings, sql, 5000)).map(([host = '']) => `${entry.protocol}//${host.includes(':') ? `[${host}]` : host}:${entry.port || '8123'}`);
+  return [...new Set(hosts)];
 }
 
 /** Why the contender on `cluster` cannot run, or undefined when the cluster and every shard answer. */

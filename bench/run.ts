@@ -129,9 +129,17 @@ for (const contender of CONTENDERS.filter((c) => !only || only.includes(c.id))) 
     runOnce({ ...contender, name: contender.setup }, { input, asOf: AS_OF, work: args.base });
   }
   const runs: ContenderResult[] = [];
-  for (let rep = 0; rep < reps; rep += 1) {
-    process.stderr.write(`${contender.label}: run ${rep + 1}/${reps}\n`);
-    runs.push(runOnce(contender, args));
+  try {
+    for (let rep = 0; rep < reps; rep += 1) {
+      process.stderr.write(`${contender.label}: run ${rep + 1}/${reps}\n`);
+      runs.push(runOnce(contender, args));
+    }
+  } catch (error) {
+    // the others' results still count; the run fails at the end
+    const failed = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${failed}\n`);
+    results.push({ id: contender.id, contender: contender.label, skipped: `FAILED: ${failed}`, failed: true });
+    continue;
   }
   const phases = Object.keys(runs[0]?.phases ?? {});
   const models = Object.keys(runs[0]?.models ?? {});
@@ -176,8 +184,8 @@ const lines = [
   ...results.map((r) => {
     if (r.seconds === undefined) return `| ${r.contender} | – | – | – | – | ${r.skipped} |`;
     const m = r as (typeof measured)[number];
-    const ratio = reference ? (m.seconds / reference.seconds).toFixed(2) : '–';
-    return `| ${m.contender} | ${m.seconds.toFixed(2)} | ${Math.round(rows / m.seconds).toLocaleString('en')} | ${(m.maxRssKb / 1024 / 1024).toFixed(2)} GiB${r.servers ? ' (node)' : ''} | ${ratio}x | ${m.conversations.toLocaleString('en')} |`;
+    const ratio = reference ? `${(m.seconds / reference.seconds).toFixed(2)}x` : '–';
+    return `| ${m.contender} | ${m.seconds.toFixed(2)} | ${Math.round(rows / m.seconds).toLocaleString('en')} | ${(m.maxRssKb / 1024 / 1024).toFixed(2)} GiB${r.servers ? ' (node)' : ''} | ${ratio} | ${m.conversations.toLocaleString('en')} |`;
   }),
   '',
   agree
@@ -230,4 +238,4 @@ process.stdout.write(`${lines.join('\n')}\n`);
 const jsonPath = join(work, `bench-${rows}.json`);
 writeFileSync(jsonPath, JSON.stringify({ rows, reps, asOf: AS_OF, machine: { cores: cpus().length, memoryBytes: totalmem(), node: process.version }, results }, null, 2));
 process.stderr.write(`wrote ${jsonPath}\n`);
-if (!agree) process.exitCode = 1;
+if (!agree || results.some((r) => r.failed)) process.exitCode = 1;

@@ -7,6 +7,11 @@ import type { ContenderArgs, ContenderResult } from './contenders.js';
 export function runContender(name: string, args: ContenderArgs, label = name): ContenderResult {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'contenders.js');
   const child = spawnSync(process.execPath, [script, name, JSON.stringify(args)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (child.status !== 0) throw new Error(`${label} failed: ${child.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  if (child.status !== 0) {
+    // an uncaught error's first line names it; its stack and properties follow
+    const lines = child.stderr.trim().split('\n');
+    const message = lines.find((line) => /^\w*Error\b/.test(line)) ?? lines.slice(-3).join(' ');
+    throw new Error(`${label} failed: ${message}`);
+  }
   return JSON.parse(child.stdout.trim().split('\n').pop() as string) as ContenderResult;
 }
