@@ -6,7 +6,10 @@
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from '../src/build/build.js';
+import type { BuildOptions } from '../src/config/build-options.js';
 import { Warehouse } from '../src/engine/duckdb/warehouse.js';
+import { RunLog } from '../src/engine/log.js';
+import { type ServerMemoryReport, ServerMemory, clickhouseTarget, dropDatabase } from './clickhouse.js';
 import { naiveCount } from './naive.js';
 import { orgRulesConfig, orgRulesValues } from './orgs.js';
 import { postgresCount } from './postgres.js';
@@ -22,13 +25,22 @@ export interface ContenderArgs {
   base?: string;
   memoryLimit?: string;
   threads?: number;
+  /** clickhouse: the cluster (system.clusters) the build runs on */
+  clickhouseCluster?: string;
+  /** clickhouse: leave the run's database on the cluster (bench/agreement.ts reads it) */
+  keepDatabase?: boolean;
 }
 
 export interface ContenderResult {
   seconds: number;
   phases?: Record<string, number>;
   conversations: number;
+  /** this process's peak RSS, plus a PostgreSQL server's (serverRssKb); a ClickHouse server's is in `servers` */
   maxRssKb: number;
+  /** ClickHouse: the servers' memory during the build (bench/clickhouse.ts) */
+  servers?: ServerMemoryReport;
+  /** ClickHouse: seconds of each shard-local model */
+  models?: Record<string, number>;
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; value: T }> {
@@ -64,9 +76,15 @@ const cycleConfig = () => ({
 });
 
 /** A build into `work` of `inputs`; a nightly increment when `work` already holds a warehouse. */
-async function convbillBuild(args: ContenderArgs, inputs: string[]): Promise<Omit<ContenderResult, 'maxRssKb'>> {
+async function convbillBuild(
+  args: ContenderArgs,
+  inputs: string[],
+  engine: Pick<BuildOptions, 'engine' | 'clickhouse'> = {},
+  log?: RunLog,
+): Promise<Omit<ContenderResult, 'maxRssKb'>> {
   const { seconds, value } = await timed(() =>
     build({
+      ...engine,
       db: join(args.work, 'convbill.duckdb'),
       parquetDir: join(args.work, 'parquet'),
       sources: inputs.map((path) => ({ path, timezone: 'UTC', columns: {} })),
@@ -74,7 +92,7 @@ async function convbillBuild(args: ContenderArgs, inputs: string[]): Promise<Omi
       asOf: args.asOf,
       memoryLimit: args.memoryLimit,
       threads: args.threads,
-    }),
+    }, log),
   );
   const conversations = value.summary.conversations.reduce((sum, cycle) => sum + cycle.conversations, 0);
   const phases = Object.fromEntries(value.timings.map((timing) => [timing.name, timing.seconds]));
@@ -102,9 +120,40 @@ async function nightly(args: ContenderArgs): Promise<Omit<ContenderResult, 'maxR
   return convbillBuild(args, [args.input, args.day]);
 }
 
+/**
+ * convbill's full build with engine clickhouse on `clickhouseCluster`, into a
+ * database dropped on every server first (and after, unless kept). The
+ * working DuckDB file is fresh too. The servers' memory is watched meanwhile.
+ */
+async function clickhouse(args: ContenderArgs): Promise<Omit<ContenderResult, 'maxRssKb'>> {
+  if (!args.clickhouseCluster) throw new Error('clickhouse needs clickhouseCluster');
+  const target = clickhouseTarget(args.clickhouseCluster, `convbill_bench_${args.clickhouseCluster.replace(/\W/g, '_')}`);
+  freshDirectory(args.work);
+  await dropDatabase(target);
+  const models: Record<string, number> = {};
+  const log = new RunLog({
+    format: 'json',
+    interactive: false,
+    quiet: true,
+    write: (line) => {
+      const event = JSON.parse(line) as { event: string; model?: string; seconds?: number };
+      if (event.event === 'model' && event.model) models[event.model] = event.seconds ?? 0;
+    },
+  });
+  const memory = await ServerMemory.start(target);
+  const built = await convbillBuild(args, args.day ? [args.input, args.day] : [args.input], { engine: 'clickhouse', clickhouse: target }, log).catch(
+    (error: unknown) => error as Error,
+  );
+  const servers = await memory.stop();
+  if (built instanceof Error) throw built;
+  if (!args.keepDatabase) await dropDatabase(target);
+  return { ...built, servers, models };
+}
+
 const CONTENDERS: Record<string, (args: ContenderArgs) => Promise<Omit<ContenderResult, 'maxRssKb'>>> = {
   convbill,
   nightly,
+  clickhouse,
   'floor-bare': (args) => floor('floor-bare.sql', args),
   'floor-spec': (args) => floor('floor-spec.sql', args),
   naive: naiveCount,

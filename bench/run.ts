@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- [--rows N] [--reps 3] [--work DIR] [--only id,id]`
- * (ids: convbill, convbill-2gb, floor-bare, floor-spec, postgres, naive,
- * nightly-full, nightly)
+ * (ids: convbill, convbill-2gb, clickhouse, clickhouse-1shard, floor-bare,
+ * floor-spec, postgres, naive, nightly-full, nightly)
  *
  * Generates (once) a seeded synthetic log of N rows as Parquet, then runs
  * every contender on it, each repetition in a fresh process, and prints a
@@ -13,18 +13,25 @@
  * `nightly-full` rebuilds history + day from scratch, `nightly` builds the
  * day incrementally onto a copy of a warehouse holding the history (built
  * once, untimed), as a nightly job does.
+ *
+ * The ClickHouse pair is convbill's own build with engine clickhouse on the
+ * cluster at CONVBILL_BENCH_CLICKHOUSE_URL (default http://127.0.0.1:18123):
+ * `clickhouse` on convbill_2shards, `clickhouse-1shard` on convbill_1shard,
+ * each run into a database dropped first; skipped when the cluster does not
+ * answer. Their peak RSS is the node process's (the working DuckDB, which
+ * reads, stages and ships the rows, included); the servers' memory and the
+ * build's phases follow the table (bench/clickhouse.ts says how it is measured).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { clickhouseUnavailable, clickhouseUrl } from './clickhouse.js';
 import type { ContenderArgs, ContenderResult } from './contenders.js';
-import { HISTORY, generate } from './generate.js';
+import { AS_OF, benchDataset, generateOnce } from './generate.js';
 import { postgresBinaries } from './postgres.js';
+import { runContender } from './spawn.js';
 
-const AS_OF = '2026-01-01T00:00:00Z';
 /** the night after the extra day, 2026-01-01 */
 const NEXT_AS_OF = '2026-01-02T00:00:00Z';
 
@@ -35,8 +42,8 @@ interface Contender {
   name: string;
   label: string;
   args?: Partial<ContenderArgs>;
-  /** why it does not run at this size, if it does not */
-  skip?: (rows: number) => string | undefined;
+  /** why it does not run at this size (or on this machine), if it does not */
+  skip?: (rows: number) => string | undefined | Promise<string | undefined>;
   /** the history alone, or the history and one more day */
   dataset?: 'history+day';
   /** a contender whose one untimed run prepares the `base` of this one's runs */
@@ -46,6 +53,20 @@ interface Contender {
 const CONTENDERS: Contender[] = [
   { id: 'convbill', name: 'convbill', label: 'convbill build (full, from Parquet)' },
   { id: 'convbill-2gb', name: 'convbill', label: 'convbill build, --memory-limit 2GB', args: { memoryLimit: '2GB' } },
+  {
+    id: 'clickhouse',
+    name: 'clickhouse',
+    label: 'convbill on ClickHouse 18.16, 2 shards (engine clickhouse)',
+    args: { clickhouseCluster: 'convbill_2shards' },
+    skip: () => clickhouseUnavailable('convbill_2shards'),
+  },
+  {
+    id: 'clickhouse-1shard',
+    name: 'clickhouse',
+    label: 'convbill on ClickHouse 18.16, 1 shard (engine clickhouse)',
+    args: { clickhouseCluster: 'convbill_1shard' },
+    skip: () => clickhouseUnavailable('convbill_1shard'),
+  },
   { id: 'floor-bare', name: 'floor-bare', label: 'engine floor, bare (counts + detail, no merge)' },
   { id: 'floor-spec', name: 'floor-spec', label: 'engine floor, spec-complete (merge, DuckDB file, Hive exports)' },
   {
@@ -71,13 +92,7 @@ function median(values: number[]): number {
 }
 
 function runOnce(contender: Contender, args: ContenderArgs): ContenderResult {
-  const script = join(dirname(fileURLToPath(import.meta.url)), 'contenders.js');
-  const child = spawnSync(process.execPath, [script, contender.name, JSON.stringify({ ...args, ...contender.args })], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-  });
-  if (child.status !== 0) throw new Error(`${contender.label} failed: ${child.stderr.trim().split('\n').slice(-3).join(' ')}`);
-  return JSON.parse(child.stdout.trim().split('\n').pop() as string) as ContenderResult;
+  return runContender(contender.name, { ...args, ...contender.args }, contender.label);
 }
 
 const { values } = parseArgs({
@@ -91,28 +106,18 @@ const { values } = parseArgs({
 const rows = Number(values.rows);
 const reps = Number(values.reps);
 const work = resolve(values.work as string);
-mkdirSync(join(work, 'data'), { recursive: true });
-const input = join(work, 'data', `rows-${rows}-seed42.parquet`);
+const input = await benchDataset(work, rows);
 const day = join(work, 'data', `rows-${rows}-seed42-day.parquet`);
 const dayRows = Math.max(1, Math.round(rows / 365));
-for (const [path, count, span] of [
-  [input, rows, HISTORY],
-  [day, dayRows, { first: rows, start: '2026-01-01 00:00:00+00', days: 1 }],
-] as const) {
-  if (existsSync(path)) continue;
-  process.stderr.write(`generating ${count} rows into ${path}\n`);
-  // written aside and renamed, so an interrupted run leaves no truncated file
-  await generate(count, `${path}.partial`, 42, span);
-  renameSync(`${path}.partial`, path);
-}
+await generateOnce(day, dayRows, { first: rows, start: '2026-01-01 00:00:00+00', days: 1 });
 
 const only = values.only?.split(',');
 const results: Record<string, unknown>[] = [];
 for (const contender of CONTENDERS.filter((c) => !only || only.includes(c.id))) {
-  const skipped = contender.skip?.(rows);
+  const skipped = await contender.skip?.(rows);
   if (skipped) {
     process.stderr.write(`skip ${contender.label}: ${skipped}\n`);
-    results.push({ contender: contender.label, skipped });
+    results.push({ id: contender.id, contender: contender.label, skipped });
     continue;
   }
   const args: ContenderArgs = contender.dataset
@@ -124,30 +129,51 @@ for (const contender of CONTENDERS.filter((c) => !only || only.includes(c.id))) 
     runOnce({ ...contender, name: contender.setup }, { input, asOf: AS_OF, work: args.base });
   }
   const runs: ContenderResult[] = [];
-  for (let rep = 0; rep < reps; rep += 1) {
-    process.stderr.write(`${contender.label}: run ${rep + 1}/${reps}\n`);
-    runs.push(runOnce(contender, args));
+  try {
+    for (let rep = 0; rep < reps; rep += 1) {
+      process.stderr.write(`${contender.label}: run ${rep + 1}/${reps}\n`);
+      runs.push(runOnce(contender, args));
+    }
+  } catch (error) {
+    // the others' results still count; the run fails at the end
+    const failed = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${failed}\n`);
+    results.push({ id: contender.id, contender: contender.label, skipped: `FAILED: ${failed}`, failed: true });
+    continue;
   }
   const phases = Object.keys(runs[0]?.phases ?? {});
+  const models = Object.keys(runs[0]?.models ?? {});
+  const servers = runs[0]?.servers && {
+    peakRssKb: runs.every((run) => run.servers?.peakRssKb !== undefined) ? median(runs.map((run) => run.servers?.peakRssKb ?? 0)) : undefined,
+    peakTrackedKb: median(runs.map((run) => run.servers?.peakTrackedKb ?? 0)),
+    method: runs[0].servers.method,
+  };
   results.push({
+    id: contender.id,
     contender: contender.label,
     dataset: contender.dataset ?? 'history',
     seconds: median(runs.map((run) => run.seconds)),
     maxRssKb: median(runs.map((run) => run.maxRssKb)),
     conversations: runs[0]?.conversations,
     phases: Object.fromEntries(phases.map((phase) => [phase, median(runs.map((run) => run.phases?.[phase] ?? 0))])),
+    ...(servers && { servers }),
+    ...(models.length && { models: Object.fromEntries(models.map((model) => [model, median(runs.map((run) => run.models?.[model] ?? 0))])) }),
     runs,
   });
 }
 
 const measured = results.filter((r) => r.seconds !== undefined) as {
+  id: string;
   contender: string;
   dataset: string;
   seconds: number;
   maxRssKb: number;
   conversations: number;
+  phases: Record<string, number>;
+  models?: Record<string, number>;
+  servers?: { peakRssKb?: number; peakTrackedKb: number; method: string };
 }[];
-const reference = measured.find((r) => r.contender.startsWith('convbill build')) ;
+const reference = measured.find((r) => r.contender.startsWith('convbill build'));
 const totalsOf = (dataset: string) => new Set(measured.filter((r) => r.dataset === dataset).map((r) => r.conversations));
 const agree = ['history', 'history+day'].every((dataset) => totalsOf(dataset).size <= 1);
 const lines = [
@@ -158,14 +184,47 @@ const lines = [
   ...results.map((r) => {
     if (r.seconds === undefined) return `| ${r.contender} | – | – | – | – | ${r.skipped} |`;
     const m = r as (typeof measured)[number];
-    const ratio = reference ? (m.seconds / reference.seconds).toFixed(2) : '–';
-    return `| ${m.contender} | ${m.seconds.toFixed(2)} | ${Math.round(rows / m.seconds).toLocaleString('en')} | ${(m.maxRssKb / 1024 / 1024).toFixed(2)} GiB | ${ratio}x | ${m.conversations.toLocaleString('en')} |`;
+    const ratio = reference ? `${(m.seconds / reference.seconds).toFixed(2)}x` : '–';
+    return `| ${m.contender} | ${m.seconds.toFixed(2)} | ${Math.round(rows / m.seconds).toLocaleString('en')} | ${(m.maxRssKb / 1024 / 1024).toFixed(2)} GiB${r.servers ? ' (node)' : ''} | ${ratio} | ${m.conversations.toLocaleString('en')} |`;
   }),
   '',
   agree
     ? `Every contender found the same conversations as the others on the same data (history: ${[...totalsOf('history')].join('') || '–'}; history + 1 day: ${[...totalsOf('history+day')].join('') || '–'}).`
     : `MISMATCH: contenders disagree on the conversation total (history: ${[...totalsOf('history')].join(', ')}; history + 1 day: ${[...totalsOf('history+day')].join(', ')}).`,
 ];
+const onClickHouse = measured.filter((r) => r.servers);
+if (onClickHouse.length) {
+  const gib = (kb: number | undefined) => (kb === undefined ? '–' : `${(kb / 1024 / 1024).toFixed(2)} GiB`);
+  const phaseNames = ['ingest', 'loader models', 'ship', 'models', 'audits', 'publish', 'summary'];
+  lines.push(
+    '',
+    `ClickHouse builds (${clickhouseUrl()}): memory side by side, and the build's phases (median seconds; "rest" is the build's time outside them: connecting, the cluster's tables, the run history, DuckDB's commit):`,
+    '',
+    `| contender | seconds | node peak RSS | servers' peak RSS | servers' peak MemoryTracking | ${phaseNames.join(' | ')} | rest |`,
+    `|---|---:|---:|---:|---:|${phaseNames.map(() => '---:|').join('')}---:|`,
+    ...onClickHouse.map((r) => {
+      const phase = (name: string) => r.phases[`phase: ${name}`] ?? 0;
+      const inPhases = Object.entries(r.phases).reduce((sum, [name, seconds]) => sum + (name.startsWith('phase: ') ? seconds : 0), 0);
+      return `| ${r.contender} | ${r.seconds.toFixed(2)} | ${gib(r.maxRssKb)} | ${gib(r.servers?.peakRssKb)} | ${gib(r.servers?.peakTrackedKb)} | ${phaseNames.map((name) => phase(name).toFixed(2)).join(' | ')} | ${(r.seconds - inPhases).toFixed(2)} |`;
+    }),
+    '',
+    `Servers' memory: ${onClickHouse[0]?.servers?.method}.`,
+    ...onClickHouse.map(
+      (r) =>
+        `${r.contender}, shard-local models: ${Object.entries(r.models ?? {})
+          .map(([model, seconds]) => `${model} ${seconds.toFixed(2)} s`)
+          .join(', ')}.`,
+    ),
+  );
+  const twoShards = onClickHouse.find((r) => r.id === 'clickhouse');
+  const oneShard = onClickHouse.find((r) => r.id === 'clickhouse-1shard');
+  if (twoShards && oneShard) {
+    lines.push(
+      `2 shards / 1 shard on this machine: ${(twoShards.seconds / oneShard.seconds).toFixed(2)}x the time; the models phase ${(twoShards.phases['phase: models'] ?? 0).toFixed(2)} s against ${(oneShard.phases['phase: models'] ?? 0).toFixed(2)} s.`,
+    );
+  }
+  if (reference) lines.push(`ClickHouse, 2 shards / convbill on DuckDB: ${twoShards ? (twoShards.seconds / reference.seconds).toFixed(2) : '–'}x the time.`);
+}
 const floor = measured.find((r) => r.contender.startsWith('engine floor, spec'));
 if (reference && floor) lines.push(`convbill / spec-complete floor: ${(reference.seconds / floor.seconds).toFixed(2)}x time, ${(reference.maxRssKb / floor.maxRssKb).toFixed(2)}x memory.`);
 const fullDay = measured.find((r) => r.contender.endsWith('full rebuild'));
@@ -179,4 +238,4 @@ process.stdout.write(`${lines.join('\n')}\n`);
 const jsonPath = join(work, `bench-${rows}.json`);
 writeFileSync(jsonPath, JSON.stringify({ rows, reps, asOf: AS_OF, machine: { cores: cpus().length, memoryBytes: totalmem(), node: process.version }, results }, null, 2));
 process.stderr.write(`wrote ${jsonPath}\n`);
-if (!agree) process.exitCode = 1;
+if (!agree || results.some((r) => r.failed)) process.exitCode = 1;
