@@ -56,7 +56,9 @@ from (
             integration_id,
             interaction_key,
             any(customer_account_id) as account_any,
-            uniqExact(customer_account_id) > 1 as account_conflict,
+            -- two accounts are told apart by their 64-bit hashes, as in DuckDB's model:
+            -- two per interaction where uniqExact kept a set of them (the merge's memory)
+            min(cityHash64(customer_account_id)) != max(cityHash64(customer_account_id)) as account_conflict,
             count() as rows_merged,
             countIf(row_kind = 'interaction') as interaction_row_count,
             countIf(row_kind = 'interaction' and activity_end is not null) as ended_row_count,

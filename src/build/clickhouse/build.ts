@@ -236,10 +236,11 @@ async function shardModels(cluster: ClickHouseCluster, runId: number, log: RunLo
   const values = { database: cluster.database, cluster: cluster.settings.cluster, run_id: runId };
   for (const table of ['int_interactions', 'int_interactions_local', ...NEXT_TABLES]) await cluster.onEachShard(`drop table if exists ${table}`);
   for (const statement of clickhouseSql('state', 'build_tables', values)) await cluster.onEachShard(statement);
+  const spill = await cluster.spillSettings();
   for (const model of SHARD_MODELS) {
     log.setStep(`model ${model}`);
     const started = performance.now();
-    for (const statement of clickhouseSql('models', model, values)) await cluster.onEachShard(statement);
+    for (const statement of clickhouseSql('models', model, values)) await cluster.onEachShard(statement, spill);
     log.event('model', { run_id: runId, model, seconds: (performance.now() - started) / 1000 });
   }
 }

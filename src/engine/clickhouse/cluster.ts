@@ -110,13 +110,33 @@ export class ClickHouseCluster {
   }
 
   /** The same statement on every shard, at once: DDL, and the models, each shard computing its own rows. */
-  async onEachShard(sql: string | ((shard: Shard) => string)): Promise<void> {
+  async onEachShard(sql: string | ((shard: Shard) => string), settings: Record<string, string | number> = {}): Promise<void> {
     await Promise.all(
       this.shards.map((shard) => {
         const text = typeof sql === 'string' ? sql : sql(shard);
-        return this.guard(text, () => shard.client.command({ query: text }), shard);
+        return this.guard(text, () => shard.client.command({ query: text, clickhouse_settings: { ...SESSION_SETTINGS, ...settings } }), shard);
       }),
     );
+  }
+
+  /**
+   * Settings for the heavy shard-local statements: where the server's profile
+   * caps a query's memory but lets GROUP BY and ORDER BY grow to the cap, they
+   * spill past half of it instead of failing the build (a 1-shard 10M build
+   * met the cap of 4 GB). A profile that sets its own spill sizes is kept.
+   */
+  async spillSettings(): Promise<Record<string, number>> {
+    const rows = await this.rows<{ name: string; value: string }>(
+      `select name, value from system.settings
+       where name in ('max_memory_usage', 'max_bytes_before_external_group_by', 'max_bytes_before_external_sort')`,
+    );
+    const value = (name: string) => Number(rows.find((row) => row.name === name)?.value ?? 0);
+    const cap = value('max_memory_usage');
+    if (cap <= 0) return {};
+    const spill: Record<string, number> = {};
+    if (value('max_bytes_before_external_group_by') === 0) spill.max_bytes_before_external_group_by = Math.floor(cap / 2);
+    if (value('max_bytes_before_external_sort') === 0) spill.max_bytes_before_external_sort = Math.floor(cap / 2);
+    return spill;
   }
 
   /** Rows as JSON values: 64-bit integers arrive as strings, as ClickHouse quotes them. */
