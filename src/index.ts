@@ -9,7 +9,7 @@
 export { build, type BuildResult } from './build/build.js';
 export { ingestOnly } from './ingest/ingest-only.js';
 // build() and ingestOnly() take BuildOptions, whose sources and cycles only this resolves from a config file and flags.
-export { resolveBuildOptions, type BuildOptions, type BuildFlags } from './config/build-options.js';
+export { resolveBuildOptions, type BuildOptions, type BuildFlags, type ClickHouseSettings } from './config/build-options.js';
 // ingestOnly() takes a log; RunLog.silent() when none is wanted.
 export { RunLog, type LogOptions } from './engine/log.js';
 export type { BuildSummary } from './build/summary.js';
@@ -21,7 +21,10 @@ export { init, type InitOptions, type InitResult } from './config/init.js';
 // Read the facts
 export { query, type QueryOptions, type QueryResult } from './read/query.js';
 export { listRuns } from './read/runs.js';
-export { testWarehouse } from './project/data-tests.js';
+export { testWarehouse, testClickHouseWarehouse } from './project/data-tests.js';
+// The readers of a ClickHouse warehouse (docs/engines.md); build() and openWarehouse() take the engine from the options.
+export { queryClickHouse } from './read/clickhouse-query.js';
+export { exportClickHouseTable, type ClickHouseExportOptions } from './read/clickhouse-export.js';
 export type { AuditResult } from './project/audits.js';
 // parseTolerance reads "5" or "2%" as --tolerance does, into ReconcileOptions' tolerance.
 export { reconcile, parseTolerance, type ReconcileOptions, type ReconcileResult, type Tolerance } from './read/reconcile.js';
@@ -41,6 +44,7 @@ export { dataDictionary, checkDictionary, type DictionaryCheck } from './read/do
 export { openWarehouse, type OpenWarehouseOptions } from './typed/open-warehouse.js';
 // For Kysely users who bring their own database or connection.
 export { DuckDBDialect, type DuckDBDialectConfig } from './typed/dialect.js';
+export { ClickHouseDialect } from './typed/clickhouse/dialect.js';
 export type * from './typed/schema.js';
 export { arrowBatches, arrowTable, type ArrowOptions } from './read/arrow.js';
 // arrowBatches, arrowTable and DuckDBDialect accept an open Warehouse.

@@ -20,6 +20,7 @@ const NAME = 'convbill';
 
 /** Every runtime name the package exports (types have none): adding or dropping one is a decision, taken here. */
 const PUBLIC_NAMES = [
+  'ClickHouseDialect',
   'ConfigError',
   'ConvbillError',
   'DifferencesFound',
@@ -34,6 +35,7 @@ const PUBLIC_NAMES = [
   'dataDictionary',
   'diffRuns',
   'explain',
+  'exportClickHouseTable',
   'exportTable',
   'ingestOnly',
   'init',
@@ -41,9 +43,11 @@ const PUBLIC_NAMES = [
   'openWarehouse',
   'parseTolerance',
   'query',
+  'queryClickHouse',
   'reconcile',
   'renderReport',
   'resolveBuildOptions',
+  'testClickHouseWarehouse',
   'testWarehouse',
   'writeReport',
 ];
