@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { createClient } from '@clickhouse/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { build } from '../src/build/build.js';
+import { explain } from '../src/read/explain.js';
 import type { BuildOptions } from '../src/config/build-options.js';
 import { RunLog } from '../src/engine/log.js';
 import { describeClickHouse } from './clickhouse-target.js';
@@ -184,10 +185,28 @@ describeClickHouse('ClickHouse: publishing by partition behind the run manifest'
     expect(written.status).toBe(1);
   }, 120_000);
 
+  it('explain tells the same conversations, interactions and input rows on both engines', async () => {
+    const { dir, options } = project({ 'a.csv': interactions(7, 1500, '2026-01'), 'b.csv': interactions(8, 600, '2026-02') });
+    const asOf = '2026-03-01T00:00:00Z';
+    await build(options(asOf));
+    const duckdb = { ...options(asOf), engine: 'duckdb' as const, db: join(dir, 'duck', 'convbill.duckdb'), parquetDir: join(dir, 'duck', 'parquet') };
+    await build(duckdb);
+    let compared = 0;
+    for (const account of ['cust-1', 'cust-17', 'cust-250', 'nobody']) {
+      for (const org of ['acme', 'globex']) {
+        const onClickHouse = await explain({ db: options(asOf).db, org, account, clickhouse: options(asOf).clickhouse });
+        const onDuckDB = await explain({ db: duckdb.db, org, account });
+        expect(onClickHouse).toEqual(onDuckDB);
+        compared += onDuckDB.reduce((sum, conversation) => sum + conversation.interactions.length, 0);
+      }
+    }
+    expect(compared).toBeGreaterThan(5);
+  }, 120_000);
+
   it('commands that cannot run on ClickHouse stop with one sentence and exit 2; a wrong cluster name is a configuration error', async () => {
     const { dir, options } = project({ 'a.csv': interactions(5, 50, '2026-01') });
     const cli = join(process.cwd(), 'dist/src/cli/main.js');
-    for (const args of [['explain', '--org', 'acme', '--account', 'cust-1'], ['reconcile', '--invoices', 'x.csv'], ['diff'], ['report', '--out', 'r.html']]) {
+    for (const args of [['reconcile', '--invoices', 'x.csv'], ['diff'], ['report', '--out', 'r.html']]) {
       const run = spawnSync(process.execPath, [cli, ...args, '--config', 'convbill.json'], { cwd: dir, encoding: 'utf8' });
       expect(run.status, args.join(' ')).toBe(2);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);

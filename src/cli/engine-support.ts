@@ -17,7 +17,7 @@ export const CLICKHOUSE_SUPPORT: Record<string, true | string> = {
   init: true,
   test: true,
   reconcile: 'its recounts and alternatives are DuckDB SQL over the stored interactions',
-  explain: 'it reads the stored interactions and row lineage, which the cluster does not keep per row yet',
+  explain: true,
   diff: 'it compares DuckDB count snapshots, which ClickHouse builds do not record',
   export: true,
   report: 'the HTML report reads the DuckDB marts of charges and data quality, which ClickHouse builds do not compute',

@@ -16,6 +16,12 @@ import { createScopeView } from '../ingest/raw-layer.js';
 import { isoFromMicros } from '../engine/duckdb/values.js';
 import { Warehouse } from '../engine/duckdb/warehouse.js';
 import { rawStoreOf } from '../config/warehouse-paths.js';
+import type { ClickHouseSettings } from '../config/build-options.js';
+import { clickhouseMessage } from '../engine/clickhouse/cluster.js';
+import { clickhouseString } from '../engine/clickhouse/literals.js';
+import { pullIntoDuckDB } from '../engine/clickhouse/pull.js';
+import { READ_ONLY_SETTINGS } from '../engine/clickhouse/read-only.js';
+import { readerClient } from '../engine/clickhouse/reader-client.js';
 
 export interface ExplainOptions {
   /** the working database (the published copy has no interactions or raw rows) */
@@ -27,6 +33,12 @@ export interface ExplainOptions {
   integration?: string;
   /** a cycle_id */
   cycle?: string;
+  /**
+   * the ClickHouse warehouse the working database builds (engine clickhouse):
+   * the account's conversations and interactions are read from it, the
+   * input rows behind them from the working database's raw layer, as on DuckDB
+   */
+  clickhouse?: ClickHouseSettings;
 }
 
 export interface ExplainedInteraction {
@@ -103,7 +115,8 @@ export async function explain(options: ExplainOptions): Promise<ExplainedConvers
   // needs live in memory, outside the file.
   const warehouse = await Warehouse.open(options.db, { readOnly: true });
   try {
-    for (const table of ['fct_billable_conversations', 'int_interactions', 'raw_files']) {
+    if (options.clickhouse) await pullAccount(warehouse, options.clickhouse, options.org, options.account);
+    for (const table of options.clickhouse ? ['raw_files'] : ['fct_billable_conversations', 'int_interactions', 'raw_files']) {
       if ((await warehouse.columnsOf(table)).length === 0) {
         throw new ConfigError(
           `Database ${options.db} has no table ${table}; explain needs the working database of a build, not the published copy.`,
@@ -129,6 +142,56 @@ export async function explain(options: ExplainOptions): Promise<ExplainedConvers
   } finally {
     warehouse.close();
   }
+}
+
+/**
+ * One account's conversations and interactions from a ClickHouse warehouse,
+ * as temp tables of the names and columns explain_conversations.sql reads
+ * (they shadow nothing: a ClickHouse build's working database keeps neither).
+ * int_interactions there is the last build's, kept on the shards until the next.
+ */
+async function pullAccount(warehouse: Warehouse, settings: ClickHouseSettings, org: string, account: string): Promise<void> {
+  const client = readerClient(settings);
+  const where = `where org_id = ${clickhouseString(org)} and customer_account_id = ${clickhouseString(account)}`;
+  try {
+    await pullIntoDuckDB(
+      client,
+      `select org_id, cycle_id, cycle_start, cycle_end, integration_id, platform, customer_account_id, interaction_count,
+              first_activity_at, last_activity_at
+       from fct_billable_conversations ${where}`,
+      warehouse,
+      'fct_billable_conversations',
+      {
+        org_id: 'varchar', cycle_id: 'varchar', cycle_start: 'instant', cycle_end: 'instant', integration_id: 'varchar', platform: 'varchar',
+        customer_account_id: 'varchar', interaction_count: 'bigint', first_activity_at: 'instant', last_activity_at: 'instant',
+      },
+      READ_ONLY_SETTINGS,
+    );
+    await pullIntoDuckDB(
+      client,
+      `select org_id, integration_id, interaction_key, customer_account_id, started_at, ended_at, effective_end, reject_reason
+       from int_interactions ${where}`,
+      warehouse,
+      'clickhouse_interactions',
+      {
+        org_id: 'varchar', integration_id: 'varchar', interaction_key: 'varchar', customer_account_id: 'varchar',
+        started_at: 'instant', ended_at: 'instant', effective_end: 'instant', reject_reason: 'varchar',
+      },
+      READ_ONLY_SETTINGS,
+    );
+  } catch (error) {
+    throw new RunError(`Explaining account ${account} of org ${org} failed reading ClickHouse at ${settings.url}: ${clickhouseMessage(error)}.`, { cause: error });
+  } finally {
+    await client.close();
+  }
+  await warehouse.run(
+    `create or replace temp table int_interactions as
+     select keys.integration_sk, interactions.interaction_key, interactions.customer_account_id, interactions.started_at,
+            interactions.ended_at, interactions.effective_end, interactions.reject_reason
+     from clickhouse_interactions as interactions
+     inner join int_integration_keys as keys
+         on interactions.org_id = keys.org_id and interactions.integration_id = keys.integration_id`,
+  );
 }
 
 function shape(row: ExplainRow): ExplainedConversation {

@@ -6,44 +6,28 @@
  * window functions 18.16 lacks), and the result goes to every shard. One
  * rating implementation for both engines; bytes through files both ways.
  */
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { ClickHouseCluster } from '../../engine/clickhouse/cluster.js';
 import type { Warehouse } from '../../engine/duckdb/warehouse.js';
-import { sqlString } from '../../engine/sql-text.js';
+import { pullIntoDuckDB } from '../../engine/clickhouse/pull.js';
 import { loadModels } from '../../project/load-models.js';
 import { runModels } from '../../project/run-models.js';
 import type { Shipper } from './ship.js';
 
 export async function rateCharges(warehouse: Warehouse, cluster: ClickHouseCluster, shipper: Shipper, runId: number): Promise<void> {
-  const folder = mkdtempSync(join(tmpdir(), 'convbill-counts-'));
-  try {
-    const counts = join(folder, 'counts.csv');
-    const result = await cluster.entry.exec({
-      query: `select org_id, cycle_id, cycle_start, cycle_end, integration_id, platform, conversations
-              from fct_conversation_counts_next format CSVWithNames`,
-    });
-    await pipeline(result.stream, createWriteStream(counts));
-    // a temp table of the mart's name and columns is what the model reads
-    await warehouse.run(
-      `create or replace temp table fct_conversation_counts as
-       select org_id, cycle_id, make_timestamptz(cycle_start * 1000) as cycle_start, make_timestamptz(cycle_end * 1000) as cycle_end,
-              integration_id, platform, conversations
-       from read_csv(${sqlString(counts)}, header = true, nullstr = '\\N', columns = {
-           'org_id': 'varchar', 'cycle_id': 'varchar', 'cycle_start': 'bigint', 'cycle_end': 'bigint',
-           'integration_id': 'varchar', 'platform': 'varchar', 'conversations': 'bigint'})`,
-    );
-    await runModels(warehouse, { fullRefresh: true }, loadModels().filter((model) => model.name === 'fct_conversation_charges'));
-    await shipper.copyToEveryShard(
-      'fct_conversation_charges_local',
-      `select ${runId}, org_id, cycle_id, epoch_ms(cycle_start), epoch_ms(cycle_end), platform, integration_id, conversations,
-              billable_conversations, currency, amount::varchar, price_scope, price_status
-       from fct_conversation_charges`,
-      false,
-    );
-  } finally {
-    rmSync(folder, { recursive: true, force: true });
-  }
+  // a temp table of the mart's name and columns is what the model reads
+  await pullIntoDuckDB(
+    cluster.entry,
+    `select org_id, cycle_id, cycle_start, cycle_end, integration_id, platform, conversations from fct_conversation_counts_next`,
+    warehouse,
+    'fct_conversation_counts',
+    { org_id: 'varchar', cycle_id: 'varchar', cycle_start: 'instant', cycle_end: 'instant', integration_id: 'varchar', platform: 'varchar', conversations: 'bigint' },
+  );
+  await runModels(warehouse, { fullRefresh: true }, loadModels().filter((model) => model.name === 'fct_conversation_charges'));
+  await shipper.copyToEveryShard(
+    'fct_conversation_charges_local',
+    `select ${runId}, org_id, cycle_id, epoch_ms(cycle_start), epoch_ms(cycle_end), platform, integration_id, conversations,
+            billable_conversations, currency, amount::varchar, price_scope, price_status
+     from fct_conversation_charges`,
+    false,
+  );
 }

@@ -18,7 +18,14 @@ export function registerExplain(cli: Command, { io }: CliContext): void {
     .addHelpText('after', '\nExample:\n  convbill explain --org acme --account +33612345678 --cycle 2026-10-01')
     .action(async (flags: { org: string; account: string; integration?: string; cycle?: string; format: 'table' | 'json'; db?: string; config?: string }) => {
       const options = resolveBuildOptions({ db: flags.db, config: flags.config });
-      const conversations = await explain({ db: options.db, org: flags.org, account: flags.account, integration: flags.integration, cycle: flags.cycle });
+      const conversations = await explain({
+        db: options.db,
+        org: flags.org,
+        account: flags.account,
+        integration: flags.integration,
+        cycle: flags.cycle,
+        clickhouse: options.engine === 'clickhouse' ? options.clickhouse : undefined,
+      });
       io.out(`${formatExplain(conversations, flags.format)}\n`);
     });
 }
