@@ -11,6 +11,7 @@ import { createClient } from '@clickhouse/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { build } from '../src/build/build.js';
 import { explain } from '../src/read/explain.js';
+import { diffRuns } from '../src/read/diff.js';
 import type { BuildOptions } from '../src/config/build-options.js';
 import { RunLog } from '../src/engine/log.js';
 import { describeClickHouse } from './clickhouse-target.js';
@@ -203,10 +204,23 @@ describeClickHouse('ClickHouse: publishing by partition behind the run manifest'
     expect(compared).toBeGreaterThan(5);
   }, 120_000);
 
+  it('diff tells the same count changes, and their causes, on both engines', async () => {
+    const { dir, options } = project({ 'a.csv': interactions(9, 1200, '2026-01') });
+    const duckdb = (asOf: string) => ({ ...options(asOf), engine: 'duckdb' as const, db: join(dir, 'duck', 'convbill.duckdb'), parquetDir: join(dir, 'duck', 'parquet') });
+    for (const opts of [options, duckdb]) await build(opts('2026-02-10T00:00:00Z'));
+    writeCsv(join(dir, 'logs'), 'b.csv', interactions(10, 700, '2026-02'));
+    for (const opts of [options, duckdb]) await build(opts('2026-03-05T00:00:00Z'));
+    const onClickHouse = await diffRuns({ db: options('x').db });
+    const onDuckDB = await diffRuns({ db: duckdb('x').db });
+    expect(onClickHouse.changes.length).toBeGreaterThan(3);
+    expect(onClickHouse.changes).toEqual(onDuckDB.changes);
+    expect(onClickHouse.changes.some((change) => /b\.csv/.test(change.caused_by))).toBe(true);
+  }, 120_000);
+
   it('commands that cannot run on ClickHouse stop with one sentence and exit 2; a wrong cluster name is a configuration error', async () => {
     const { dir, options } = project({ 'a.csv': interactions(5, 50, '2026-01') });
     const cli = join(process.cwd(), 'dist/src/cli/main.js');
-    for (const args of [['reconcile', '--invoices', 'x.csv'], ['diff'], ['report', '--out', 'r.html']]) {
+    for (const args of [['reconcile', '--invoices', 'x.csv'], ['report', '--out', 'r.html']]) {
       const run = spawnSync(process.execPath, [cli, ...args, '--config', 'convbill.json'], { cwd: dir, encoding: 'utf8' });
       expect(run.status, args.join(' ')).toBe(2);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);

@@ -18,7 +18,7 @@ export const CLICKHOUSE_SUPPORT: Record<string, true | string> = {
   test: true,
   reconcile: 'its recounts and alternatives are DuckDB SQL over the stored interactions',
   explain: true,
-  diff: 'it compares DuckDB count snapshots, which ClickHouse builds do not record',
+  diff: true,
   export: true,
   report: 'the HTML report reads the DuckDB marts of charges and data quality, which ClickHouse builds do not compute',
   docs: 'docs --check compares the DuckDB published copy; convbill docs (without --check) needs no engine',

@@ -15,6 +15,7 @@ import { type BuildOptions, DEFAULT_VALID_FROM } from '../../config/build-option
 import { rawStoreOf } from '../../config/warehouse-paths.js';
 import { ClickHouseCluster } from '../../engine/clickhouse/cluster.js';
 import { runClickHouseAudits } from '../../engine/clickhouse/audits.js';
+import { pullIntoDuckDB } from '../../engine/clickhouse/pull.js';
 import { clickhouseFolder, clickhouseSql } from '../../engine/clickhouse/sql-files.js';
 import type { Warehouse } from '../../engine/duckdb/warehouse.js';
 import { ConfigError, RunError } from '../../engine/errors.js';
@@ -30,6 +31,7 @@ import type { BuildResult } from '../build.js';
 import { checkConfiguration, openWorking, resultsOf } from '../build.js';
 import { type BuildPlan, planBuild, saveState } from '../plan.js';
 import { finishRun, recordRunFiles, startRun, writeRunResults } from '../run-history.js';
+import { recordCountChanges } from '../restatements.js';
 import { resolveAsOf, writeRunSettings } from '../run-settings.js';
 import { assertClickHouseRejectRate } from './checks.js';
 import { rateCharges } from './charges.js';
@@ -92,6 +94,7 @@ export async function buildOnClickHouse(options: BuildOptions, log: RunLog = Run
       await timed('models', () => shardModels(cluster, shipped.runId, log));
       await timed('audits', () => clickhouseAudits(cluster));
       await timed('charges', () => withShipper(warehouse, cluster, (shipper) => rateCharges(warehouse, cluster, shipper, shipped.runId)));
+      await timed('count history', () => recordClickHouseCounts(warehouse, cluster, run.runId, shipped.runId, (plan as BuildPlan).fullRefresh));
       await assertClickHouseRejectRate(warehouse, cluster, options, { historyRunId: run.runId, clusterRunId: shipped.runId });
       const found = await partitionChanges(cluster);
       await timed('publish', () => publishPartitions(cluster, { runId: shipped.runId, historyRunId: run.runId, asOfMs: shipped.asOfMs }, found, (step) =>
@@ -221,6 +224,27 @@ async function ship(warehouse: Warehouse, cluster: ClickHouseCluster, plan: Buil
   } finally {
     shipper.close();
   }
+}
+
+/**
+ * The count history `convbill diff` reads (build/restatements.ts), kept in
+ * the working file as a DuckDB build keeps it: the run's counts are there
+ * already (charges.ts), compared over every cycle, and the run's cycles with
+ * them (small), which the diff labels changes with.
+ */
+async function recordClickHouseCounts(warehouse: Warehouse, cluster: ClickHouseCluster, historyRunId: number, clusterRunId: number, fullRefresh: boolean): Promise<void> {
+  await pullIntoDuckDB(
+    cluster.entry,
+    `select org_id, cycle_id, cycle_start, cycle_end, timezone, cycle_source, toInt64(cycle_seq) as cycle_seq
+     from dim_billing_cycles_local where run_id = ${clusterRunId}`,
+    warehouse,
+    'dim_billing_cycles',
+    { org_id: 'varchar', cycle_id: 'varchar', cycle_start: 'instant', cycle_end: 'instant', timezone: 'varchar', cycle_source: 'varchar', cycle_seq: 'bigint' },
+    {},
+    true,
+  );
+  await warehouse.run(`create or replace temp view int_dirty_cycles as select org_id, cycle_start from int_billing_cycles`);
+  await recordCountChanges(warehouse, historyRunId, fullRefresh);
 }
 
 async function withShipper<T>(warehouse: Warehouse, cluster: ClickHouseCluster, work: (shipper: Shipper) => Promise<T>): Promise<T> {

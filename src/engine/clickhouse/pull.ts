@@ -4,6 +4,7 @@
  * given. For results whose size does not grow with the history (a night's
  * counts, one account's conversations): no row passes through JavaScript.
  * Instant columns (Int64 epoch milliseconds there) become TIMESTAMPTZ.
+ * A temp table unless `persist`.
  */
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,8 @@ export async function pullIntoDuckDB(
   table: string,
   columns: Record<string, PulledType>,
   settings: ClickHouseSettings = {},
+  /** a table of the database file rather than of the session */
+  persist = false,
 ): Promise<void> {
   const folder = mkdtempSync(join(tmpdir(), 'convbill-pull-'));
   try {
@@ -33,7 +36,7 @@ export async function pullIntoDuckDB(
       type === 'instant' ? `make_timestamptz(${sqlIdentifier(name)} * 1000) as ${sqlIdentifier(name)}` : sqlIdentifier(name),
     );
     await warehouse.run(
-      `create or replace temp table ${sqlIdentifier(table)} as
+      `create or replace ${persist ? '' : 'temp '}table ${sqlIdentifier(table)} as
        select ${projected.join(', ')}
        from read_csv(${sqlString(file)}, header = true, nullstr = '\\N', columns = {${read.join(', ')}})`,
     );
