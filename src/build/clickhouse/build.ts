@@ -63,7 +63,11 @@ export async function buildOnClickHouse(options: BuildOptions, log: RunLog = Run
   const started = performance.now();
   await checkConfiguration(options);
   const cluster = await ClickHouseCluster.connect(options.clickhouse);
-  const warehouse = await openWorking(options);
+  // a working file another build holds fails here: one build at a time, on either engine
+  const warehouse = await openWorking(options).catch(async (error: unknown) => {
+    await cluster.close();
+    throw error;
+  });
   const timings: ModelTiming[] = [];
   const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
     const phaseStarted = performance.now();
