@@ -35,7 +35,7 @@ import { recordCountChanges } from '../restatements.js';
 import { resolveAsOf, writeRunSettings } from '../run-settings.js';
 import { assertClickHouseRejectRate } from './checks.js';
 import { rateCharges } from './charges.js';
-import { Shipper } from './ship.js';
+import { SHIPPED, Shipper } from './ship.js';
 import { partitionChanges, publishPartitions, type PartitionChange } from './swap.js';
 import { readClickHouseSummary } from './summary.js';
 
@@ -216,8 +216,7 @@ async function ship(warehouse: Warehouse, cluster: ClickHouseCluster, plan: Buil
       if (gone.length) await cluster.onEachShard(`alter table ${table} ${gone.map((id) => `drop partition ${id}`).join(', ')}`);
     }
     const asOfMs = Number(await warehouse.value<bigint>(`select epoch_ms(as_of) from cfg_run`));
-    await shipper.copyToEveryShard('cfg_counting_loads_local', `select load_id, source_file from cfg_loads`);
-    await shipper.copyToEveryShard('cfg_billing_cycles_local', `select org_id, cycle_seq, cycle_id, epoch_ms(cycle_start), epoch_ms(cycle_end), timezone, cycle_source from int_billing_cycles`);
+    for (const table of ['cfg_counting_loads_local', 'cfg_billing_cycles_local'] as const) await shipper.copyToEveryShard(table, SHIPPED[table]);
     await shipper.copyToEveryShard('cfg_run_local', `select ${runId}, ${asOfMs}`);
     await shipper.copyToEveryShard(
       'dim_integrations_local',
