@@ -6,10 +6,12 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runAudits } from '../src/project/audits.js';
+import { loadModels } from '../src/project/load-models.js';
+import { runModels } from '../src/project/run-models.js';
 import { Warehouse } from '../src/engine/duckdb/warehouse.js';
 import { rows, tempDir, writeCsv, writeParquet, type InputRow } from './helpers.js';
 
@@ -103,7 +105,9 @@ describe('nightly operation', () => {
     expect(again.status).toBe(0);
     expect(await publishedMarts(published)).toEqual(marts);
     expect(exportDigest(join(dir, 'convbill_parquet'))).toBe(exported);
-    expect(readlinkSync(join(dir, 'convbill_parquet'))).not.toBe(exportVersion);
+    // nothing new and the same as-of: nothing is written again, not even the export
+    expect(readlinkSync(join(dir, 'convbill_parquet'))).toBe(exportVersion);
+    expect(again.stdout).toMatch(/up to date: no new file, and the as-of and references of run 3/);
 
     const runs = await rows(join(dir, 'convbill.duckdb'), `select run_id, command, status, full_refresh, rows_staged, partitions_rebuilt from convbill_runs order by run_id`);
     expect(runs).toEqual([
@@ -116,10 +120,11 @@ describe('nightly operation', () => {
     const listed = convbill(dir, ['runs', '--format', 'json', '--limit', '2']);
     expect(JSON.parse(listed.stdout).map((run: { run_id: number }) => run.run_id)).toEqual([4, 3]);
     const results = JSON.parse(readFileSync(join(dir, 'convbill_runs', 'run_results.json'), 'utf8'));
-    expect(results).toMatchObject({ run_id: 4, status: 'success', full_refresh: false, refresh_reason: 'incremental' });
-    expect(results.results.map((result: { unique_id: string }) => result.unique_id)).toEqual(
-      expect.arrayContaining(['model.convbill.int_interactions', 'model.convbill.fct_billable_conversations', 'test.convbill.audit_rows_conserved']),
-    );
+    expect(results).toMatchObject({
+      run_id: 4, status: 'success', full_refresh: false, refresh_reason: 'up to date: no new file, and the as-of and references of run 3',
+    });
+    // no model ran, and no audit
+    expect(results.results.map((result: { unique_id: string }) => result.unique_id).filter((id: string) => /^(model|test)\./.test(id))).toEqual([]);
     // the published copy carries the run history too, and `query` reads it
     const viaQuery = convbill(dir, ['query', 'select max(run_id) as run from convbill_runs', '--format', 'csv']);
     expect(viaQuery.stdout.trim()).toBe('run\n4');
@@ -141,7 +146,9 @@ describe('nightly operation', () => {
     const planOf = (run: { stderr: string }) =>
       run.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line)).find((event) => event.event === 'plan');
     const same = convbill(dir, ['build', '--as-of', '2026-03-01T12:00:00Z', '--log-format', 'json', '--quiet']);
-    expect(planOf(same)).toMatchObject({ full_refresh: false, reason: 'incremental', loads: 0 });
+    expect(planOf(same)).toMatchObject({ full_refresh: false, reason: 'up to date: no new file, and the as-of and references of run 2', loads: 0 });
+    const later = convbill(dir, ['build', '--as-of', '2026-03-02T12:00:00Z', '--log-format', 'json', '--quiet']);
+    expect(planOf(later)).toMatchObject({ full_refresh: false, reason: 'incremental', loads: 0 });
     // other cycle rules change what every stored interaction spans
     const rules = convbill(dir, ['build', '--as-of', '2026-03-01T12:00:00Z', '--anchor-day', '15', '--log-format', 'json', '--quiet']);
     expect(planOf(rules)).toMatchObject({ full_refresh: true, reason: 'the models or the cycle configuration changed' });
@@ -213,7 +220,7 @@ describe('nightly operation', () => {
     expect(tested.stdout).toMatch(/FAIL {2}audit_grain_dimensions {2}first offending row: \{"mart":"int_integration_keys"/);
   });
 
-  it('audit_grain_fct_billable_conversations checks the keys a build wrote against the whole table; convbill test checks every key', async () => {
+  it('audit_grain_fct_billable_conversations checks the keys a build wrote among the rows it wrote; convbill test checks every key against the whole table', async () => {
     const dir = tempDir();
     writeCsv(dir, 'day-01.csv', night(1, 10));
     expect(convbill(dir, ['build', '--input', 'day-01.csv', '--as-of', '2026-03-02T00:00:00Z', '--quiet']).status).toBe(0);
@@ -224,20 +231,53 @@ describe('nightly operation', () => {
       const audits = await runAudits(working);
       return audits.find((audit) => audit.name === 'audit_grain_fct_billable_conversations');
     };
+    const stored = (rows: string) =>
+      working.run(`create or replace temp view audit_stored_conversations as select integration_sk, cycle_seq, customer_account_id from ${rows}`);
     try {
       await working.run(`create temp view audit_cycles as select org_id, cycle_start from dim_billing_cycles`);
-      // a conversation stored twice: one copy "kept", one "written"
+      // a conversation stored twice
       await working.run(`insert into int_conversations select * from int_conversations order by all limit 1`);
       const repeated = `(select ${keys} from fct_billable_conversations group by all having count(*) > 1) as repeated using (${keys})`;
+      // as convbill test looks: against the whole table
+      await stored('int_conversations');
       expect(await grain(`anti join ${repeated}`)).toMatchObject({ passed: true });
       expect(await grain(`semi join ${repeated} limit 1`)).toMatchObject({ passed: false, rows: [expect.objectContaining({ rows_with_key: 2n })] });
       expect(await grain('where false')).toMatchObject({ passed: true });
+      // as a build looks: among the rows it wrote, where both copies are
+      await working.run(`create temp table written_twice as select * from int_conversations order by all limit 2`);
+      await stored('written_twice');
+      expect(await grain(`semi join ${repeated} limit 1`)).toMatchObject({ passed: false, rows: [expect.objectContaining({ rows_with_key: 2n })] });
+      // one copy kept and one written is what the model runner rules out (next test)
+      await working.run(`create or replace temp table written_once as select * from int_conversations order by all limit 1`);
+      await stored('written_once');
+      expect(await grain(`semi join ${repeated} limit 1`)).toMatchObject({ passed: true });
     } finally {
       working.close();
     }
     const tested = convbill(dir, ['test']);
     expect(tested.status).toBe(1);
     expect(tested.stdout).toMatch(/FAIL {2}audit_grain_fct_billable_conversations/);
+  });
+
+  it('a model that writes a key its `replaces` relation does not list fails the build: its stored rows of that key were not deleted first', async () => {
+    const dir = tempDir();
+    const root = join(dir, 'sql');
+    mkdirSync(root);
+    writeFileSync(join(root, 'int_replaced_keys.sql'), `-- materialized: temp\nselect 1 as k`);
+    writeFileSync(
+      join(root, 'int_stored.sql'),
+      `-- materialized: incremental\n-- unique_key: k\n-- replaces: int_replaced_keys\ncreate table if not exists int_stored (k integer not null, v integer not null);\n\nselect k, k * 10 as v from range(1, 3) as t(k)`,
+    );
+    const working = await Warehouse.open(':memory:');
+    try {
+      await working.run(`create table int_stored (k integer not null, v integer not null)`);
+      await working.run(`insert into int_stored values (1, 1), (2, 2)`);
+      await expect(runModels(working, { fullRefresh: false }, loadModels(root))).rejects.toThrow(
+        /Model int_stored \(.*int_stored\.sql\) wrote 1 key\(s\) of k that int_replaced_keys does not list, whose stored rows it did not replace\./,
+      );
+    } finally {
+      working.close();
+    }
   });
 
   it('the published copy reads the detail facts from the export version its build wrote: an open copy keeps its facts through the next build; copied where the path is a file pattern', async () => {

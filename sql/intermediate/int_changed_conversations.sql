@@ -7,7 +7,8 @@
 --          the published copy and the Parquet exports only need the ones
 --          that differ. was_settled / is_settled say whether the old / new
 --          row had ended before the as-of of its build (null where there is
---          no such row). Both sides take their cycle labels from this
+--          no such row); added_or_removed, whether it is new or gone, which
+--          is all that changes a count. Both sides take their cycle labels from this
 --          build's cycles, so only the stored values are compared. Empty in
 --          a full refresh (full_refresh: empty), which publishes everything.
 with run as (
@@ -27,7 +28,8 @@ select
     coalesce(rewritten.integration_id, replaced.integration_id) as integration_id,
     coalesce(rewritten.customer_account_id, replaced.customer_account_id) as customer_account_id,
     replaced.last_activity_at < (select previous_as_of from run) as was_settled,
-    rewritten.last_activity_at < (select as_of from run) as is_settled
+    rewritten.last_activity_at < (select as_of from run) as is_settled,
+    rewritten.org_id is null or replaced.org_id is null as added_or_removed
 from rewritten
 full join int_replaced_conversations as replaced
     on rewritten.org_id = replaced.org_id

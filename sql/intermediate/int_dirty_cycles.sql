@@ -5,15 +5,23 @@
 --        (org_id, cycle_seq).
 -- purpose: the (org, cycle) partitions of the facts that hold an added,
 --          removed or changed conversation: the partitions the counts and
---          the Parquet exports update. settled_changed says whether such a
---          conversation had ended before as-of (its last activity before
---          as-of, before or after this build): the exports keep those
---          settled conversations in a file of their own, which most nights
+--          the Parquet exports update. Each partition of the detail export
+--          keeps the conversations settled before as-of (their last
+--          activity before it) in files of their own, which most nights
 --          leave alone, since what changes from night to night is mostly
---          the conversations still active at as-of. A platform change
---          (int_billed_platforms) relabels every conversation of its
---          integration, settled or not, in every cycle the last build's
---          counts list it in. A full refresh changes every cycle.
+--          the conversations still active at as-of:
+--          * settled_rewritten: a conversation settled at the last build
+--            changed or went away, so the partition's settled files are
+--            written again whole;
+--          * settled_added: otherwise, conversations settled now that were
+--            not settled before (new, or no longer active), written in a
+--            file of their own beside the partition's earlier ones;
+--          * counts_changed: a conversation was added or removed, the only
+--            change to a count.
+--          A platform change (int_billed_platforms) relabels every
+--          conversation of its integration, settled or not, in every cycle
+--          the last build's counts list it in. A full refresh changes every
+--          cycle, and everything in it.
 with run as (
     select full_refresh
     from cfg_run
@@ -23,7 +31,9 @@ changed_partitions as (
     select
         org_id,
         cycle_start,
-        bool_or(coalesce(was_settled, false) or coalesce(is_settled, false)) as settled_changed
+        bool_or(coalesce(was_settled, false)) as settled_rewritten,
+        bool_or(coalesce(is_settled, false) and not coalesce(was_settled, false)) as settled_added,
+        bool_or(added_or_removed) as counts_changed
     from int_changed_conversations
     group by org_id, cycle_start
 ),
@@ -48,7 +58,9 @@ select
     int_billing_cycles.cycle_id,
     int_billing_cycles.cycle_start,
     int_billing_cycles.cycle_end,
-    coalesce(changed_partitions.settled_changed or repriced_partitions.org_id is not null, true) as settled_changed
+    coalesce(changed_partitions.settled_rewritten or repriced_partitions.org_id is not null, true) as settled_rewritten,
+    coalesce(changed_partitions.settled_added, true) as settled_added,
+    coalesce(changed_partitions.counts_changed or repriced_partitions.org_id is not null, true) as counts_changed
 from int_billing_cycles
 left join changed_partitions
     on int_billing_cycles.org_id = changed_partitions.org_id

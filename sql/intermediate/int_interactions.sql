@@ -56,9 +56,31 @@ with run as (
     from cfg_run
 ),
 
--- The staged partial state combined with what the interaction had before,
--- and the stored interactions whose cycles or checks a later as-of can
--- change: one full join, so the staged aggregate is computed once.
+-- The stored interactions this build rewrites: those the staged rows name,
+-- and those whose cycles or checks a later as-of can change. Two lookups
+-- rather than one full join of the staged rows with the whole table: the
+-- first is a semi join, whose key ranges DuckDB can push into the scan of
+-- the stored table, and the second a filter.
+earlier_touched as (
+    select integration_sk, interaction_key, customer_account_id, has_account_conflict, row_count,
+        interaction_rows, ended_interaction_rows, started_at, latest_activity
+    from int_interactions as earlier
+    semi join int_scope_interactions as staged
+        on earlier.integration_sk = staged.integration_sk
+        and earlier.interaction_key = staged.interaction_key
+    union
+    select integration_sk, interaction_key, customer_account_id, has_account_conflict, row_count,
+        interaction_rows, ended_interaction_rows, started_at, latest_activity
+    from int_interactions as earlier
+    cross join run
+    where run.as_of > run.previous_as_of
+        and (earlier.ended_at is null
+            or earlier.ended_at > run.previous_as_of
+            or earlier.started_at > run.previous_as_of)
+),
+
+-- The staged partial state combined with what the interaction had before:
+-- one full join, so the staged aggregate is computed once.
 touched as (
     select
         coalesce(staged.integration_sk, earlier.integration_sk) as integration_sk,
@@ -73,15 +95,9 @@ touched as (
         least(earlier.started_at, staged.started_at) as started_at,
         greatest(earlier.latest_activity, staged.latest_activity) as latest_activity
     from int_scope_interactions as staged
-    full join int_interactions as earlier
+    full join earlier_touched as earlier
         on staged.integration_sk = earlier.integration_sk
         and staged.interaction_key = earlier.interaction_key
-    cross join run
-    where staged.interaction_key is not null
-        or (run.as_of > run.previous_as_of
-            and (earlier.ended_at is null
-                or earlier.ended_at > run.previous_as_of
-                or earlier.started_at > run.previous_as_of))
 ),
 
 closed as (

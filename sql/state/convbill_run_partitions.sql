@@ -10,6 +10,13 @@
 --   cycle_end: the instant after the cycle, excluded
 --   integrations: integrations with conversations in the partition after the build
 --   conversations: conversations in the partition after the build
+--   counts_changed: whether a conversation was added or removed, which
+--                   rewrites the partition's counts (null: not recorded)
+--   settled_files: what the build did with the partition's files of
+--                  conversations settled before as-of: rewritten (one that
+--                  was settled changed), added (a file of those settled
+--                  since the last build), kept; its file of conversations
+--                  still active at as-of is written every time
 create table if not exists convbill_run_partitions (
     run_id integer not null,
     org_id varchar not null,
@@ -17,5 +24,7 @@ create table if not exists convbill_run_partitions (
     cycle_start timestamptz not null,
     cycle_end timestamptz,
     integrations integer not null,
-    conversations bigint not null
+    conversations bigint not null,
+    counts_changed boolean,
+    settled_files varchar
 );

@@ -6,8 +6,8 @@
  * point before them leaves the previous exports and copy as they were (and,
  * before the commit, the previous facts).
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readlinkSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { type BuildOptions, DEFAULT_VALID_FROM } from '../config/build-options.js';
 import { loadCycleConfig } from '../reference/cycles.js';
 import { ConfigError } from '../engine/errors.js';
@@ -112,10 +112,13 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
     await warehouse.run('set preserve_insertion_order = false');
     const previousRunId = await warehouse.value<number | null>(`select max(run_id) from convbill_state`);
     const run = { runId, asOf };
+    // with the facts unchanged, a build that finds the outputs in place has nothing to write
+    const outputsInPlace = options.db !== ':memory:' && existsSync(publishedDb) && existsSync(options.parquetDir)
+      && lstatSync(options.parquetDir).isSymbolicLink();
     planned = await timed('phase: models, audits and commit', async () => {
       const firstAttempt = timings.length;
       try {
-        return await modelsInTransaction(warehouse, options, run, false, timings, log);
+        return await modelsInTransaction(warehouse, options, run, false, timings, log, undefined, outputsInPlace);
       } catch (error) {
         // An incremental build that met a row no stored table holds (a late
         // row turning a billable interaction into a conflict) starts over;
@@ -127,6 +130,7 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
       }
     });
     const plan = planned;
+    if (plan.upToDate) return await upToDate(warehouse, options, { runId, asOf, buildStarted, startedAt, plan, report, timings, log });
     const exportFrom = plan.fullRefresh ? null : previousRunId;
     const exported = await timed('phase: parquet export', () =>
       exportParquet(warehouse, options.parquetDir, { runId: run.runId, previousRunId: exportFrom, asOf: run.asOf }),
@@ -208,6 +212,59 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
 
 class NeedsFullRefresh extends Error {}
 
+/**
+ * The end of a build that found nothing new: the facts and the exports are
+ * those of the last build, which this one would write again unchanged. The
+ * run is recorded, said to be up to date, and published with its history
+ * over the export version the last build wrote.
+ */
+async function upToDate(
+  warehouse: Warehouse,
+  options: BuildOptions,
+  run: {
+    runId: number; asOf: string; buildStarted: number; startedAt: string; plan: BuildPlan; report: IngestReport; timings: ModelTiming[]; log: RunLog;
+  },
+): Promise<BuildResult> {
+  const { runId, asOf, plan, timings, log } = run;
+  const summary = await readSummary(warehouse);
+  const outcome: RunOutcome = {
+    status: 'success',
+    asOf,
+    fullRefresh: false,
+    refreshReason: plan.reason,
+    filesLoaded: 0,
+    rowsStaged: 0,
+    durationSeconds: (performance.now() - run.buildStarted) / 1000,
+    finishedAt: new Date().toISOString(),
+  };
+  const closeRun = (catalog?: string) => finishRun(warehouse, runId, outcome, catalog);
+  // published again over the same export version, so that readers' run history shows this run too
+  const publishedDb = options.publishedDb ?? publishedPathOf(options.db);
+  const link = resolve(options.parquetDir);
+  const exportVersion = resolve(dirname(link), readlinkSync(link));
+  const started = performance.now();
+  await publish(warehouse, publishedDb, { runId, exportVersion, closeRun });
+  timings.push({ name: 'phase: publish', seconds: (performance.now() - started) / 1000 });
+  await closeRun();
+  const runResults = writeRunResults(options.db, resultsOf(runId, options, run.startedAt, run.buildStarted, 'success', null, asOf, plan, timings));
+  log.event('run_finished', {
+    run_id: runId, status: 'success', full_refresh: false, refresh_reason: plan.reason, partitions_rebuilt: 0,
+    seconds: (performance.now() - run.buildStarted) / 1000,
+  });
+  return {
+    db: options.db,
+    publishedDb,
+    parquetDir: resolve(options.parquetDir),
+    asOf,
+    runId,
+    plan: { fullRefresh: false, reason: plan.reason, loadsStaged: 0, rowsStaged: 0, partitionsRebuilt: 0 },
+    ingest: run.report,
+    timings,
+    summary,
+    runResults,
+  };
+}
+
 async function modelsInTransaction(
   warehouse: Warehouse,
   options: BuildOptions,
@@ -216,6 +273,7 @@ async function modelsInTransaction(
   timings: ModelTiming[],
   log: RunLog,
   forcedReason?: string,
+  outputsInPlace = false,
 ): Promise<BuildPlan> {
   const phase = (name: string) => {
     log.setStep(name);
@@ -235,7 +293,11 @@ async function modelsInTransaction(
       validFrom,
     });
     if (forcedReason) plan.reason = forcedReason;
+    plan.upToDate &&= outputsInPlace;
+    if (plan.upToDate) plan.reason = `up to date: no new file, and the as-of and references of run ${plan.previousRunId}`;
     log.event('plan', { run_id: run.runId, full_refresh: plan.fullRefresh, reason: plan.reason, loads: plan.scopeLoads.length });
+    // the stored state stays the last build's: its exports are the ones the next build reuses
+    if (plan.upToDate) return plan;
     await createScopeView(warehouse, rawStoreOf(options.db), plan.scopeLoads);
     await writeRunSettings(warehouse, { asOf: run.asOf, validFrom, plan, defaultRule: options.cycles.defaultRule });
     timings.push({ name: 'phase: configuration', seconds: (performance.now() - started) / 1000 });
@@ -257,6 +319,11 @@ async function modelsInTransaction(
       `create or replace temp view audit_conversations as
        select org_id, cycle_start, integration_id, customer_account_id from int_written_conversations
        ${plan.fullRefresh ? 'where false' : ''}`,
+    );
+    // what an incremental build wrote is all a key of it can repeat in: see the grain audit's header
+    await warehouse.run(
+      `create or replace temp view audit_stored_conversations as
+       select integration_sk, cycle_seq, customer_account_id from int_conversations_delta`,
     );
     const audits = await runAudits(warehouse);
     for (const audit of audits) log.event('audit', { run_id: run.runId, audit: audit.name, passed: audit.passed, seconds: audit.seconds });

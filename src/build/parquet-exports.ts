@@ -16,18 +16,23 @@
  * (DuckDB's COPY ... PARTITION_BY ... OVERWRITE would delete every partition
  * of the target first.)
  *
- * Each partition of the detail facts holds two files: `settled_*.parquet`,
- * the conversations whose last activity is before as-of, and
- * `active_*.parquet`, those still going at as-of. Readers glob the folder and
- * see one table. Night after night, what changes is mostly the active
- * conversations (their last activity is as-of), so after an incremental
- * build only the partitions in int_dirty_cycles are written, and of those
- * only the active file unless a settled conversation changed too. Every
- * other file comes from the previous version as a hard link, which costs no
- * copying and stays valid when the previous version is deleted. A marker
- * file names the build each version holds, so that a version left behind by
- * a build that failed after committing is never reused. The counts are
- * small and written whole.
+ * Each partition of the detail facts holds `settled_*.parquet` files, the
+ * conversations whose last activity is before as-of, and `active_*.parquet`,
+ * those still going at as-of. Readers glob the folder and see one table.
+ * Night after night, what changes is mostly the active conversations
+ * (their last activity is as-of), so after an incremental build only the
+ * partitions in int_dirty_cycles are written, and of those only the active
+ * file, plus a file of the conversations settled since the last build
+ * (`settled_r<run>_*.parquet`) unless a conversation settled before
+ * changed, which rewrites the partition's settled files whole; so does a
+ * partition that already holds MAX_SETTLED_FILES of them. The counts are
+ * written per partition too, only where a count changed. Every other file
+ * comes from the previous version as a hard link, which costs no copying
+ * and stays valid when the previous version is deleted. A marker file names
+ * the build each version holds, so that a version left behind by a build
+ * that failed after committing is never reused. The rows come from
+ * int_exported_conversations, which narrows the stored conversations to the
+ * partitions written before labelling them.
  */
 import {
   existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync,
@@ -91,24 +96,32 @@ export async function exportParquet(
   const version = join(versions, `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`);
   mkdirSync(version, { recursive: true });
   try {
-    const dirty = reusable ? await dirtyPartitions(warehouse) : undefined;
+    const dirty = reusable ? await dirtyPartitions(warehouse, join(current as string, DETAIL), build.previousRunId as number) : undefined;
+    if (dirty) await rewriteSettledWhole(warehouse, dirty);
     for (const [table, columns] of Object.entries(EXPORTED_TABLES)) {
       const folder = join(version, table);
       mkdirSync(folder, { recursive: true });
+      // A table with no rows writes no partition; the folder stays, so that
+      // readers' globs find an empty table rather than a missing one.
+      if (dirty) linkUnchanged(join(current as string, table), folder, dirty, table === DETAIL ? keptDetailFile : keptCountsFile);
+      const list = columns.map((column) => `${table}.${column}`).join(', ');
       if (table !== DETAIL) {
-        // A table with no rows writes no partition; the folder stays, so that
-        // readers' globs find an empty table rather than a missing one.
-        await copyPartitioned(warehouse, `select ${columns.join(', ')}, ${partitionColumns(table)} from ${table}`, folder, 'data');
+        const changed = dirty
+          ? `semi join int_dirty_cycles on ${table}.org_id = int_dirty_cycles.org_id
+             and ${table}.cycle_start = int_dirty_cycles.cycle_start and int_dirty_cycles.counts_changed`
+          : '';
+        await copyPartitioned(warehouse, `select ${list}, ${partitionColumns(table)} from ${table} ${changed}`, folder, 'data');
         continue;
       }
-      if (dirty) linkUnchanged(join(current as string, table), folder, dirty);
-      const select = (part: 'settled' | 'active', where: string) =>
-        `select ${columns.map((column) => `${table}.${column}`).join(', ')}, ${partitionColumns(table)} from ${table}
-         ${dirty ? `semi join int_dirty_cycles on ${table}.org_id = int_dirty_cycles.org_id
-                    and ${table}.cycle_start = int_dirty_cycles.cycle_start${part === 'settled' ? ' and int_dirty_cycles.settled_changed' : ''}` : ''}
-         where ${where}`;
-      await copyPartitioned(warehouse, select('settled', `${table}.last_activity_at < ${sqlString(build.asOf)}::timestamptz`), folder, 'settled');
-      await copyPartitioned(warehouse, select('active', `${table}.last_activity_at >= ${sqlString(build.asOf)}::timestamptz`), folder, 'active');
+      // a version not reused is written whole, from the mart
+      const rows = (file: string) => dirty
+        ? `select ${columns.map((column) => `exported.${column}`).join(', ')}, ${partitionColumns('exported')}
+           from int_exported_conversations as exported where exported.export_file = ${sqlString(file)}`
+        : `select ${list}, ${partitionColumns(table)} from ${table}
+           where ${file === 'settled_added' ? 'false' : `${table}.last_activity_at ${file === 'settled' ? '<' : '>='} ${sqlString(build.asOf)}::timestamptz`}`;
+      await copyPartitioned(warehouse, rows('settled'), folder, 'settled');
+      await copyPartitioned(warehouse, rows('settled_added'), folder, `settled_r${build.runId}`);
+      await copyPartitioned(warehouse, rows('active'), folder, `active_r${build.runId}`);
     }
     writeFileSync(join(version, RUN_MARKER), `${build.runId}\n${LAYOUT}\n`);
   } catch (error) {
@@ -156,34 +169,81 @@ function heldRun(version: string): number | undefined {
 }
 
 /** Dirty partitions by their two folder names, `org=…` and `cycle=…`. */
-type DirtyPartitions = Map<string, { settledChanged: boolean }>;
+interface PartitionChange {
+  settledRewritten: boolean;
+  countsChanged: boolean;
+  /** the settled files the partition holds in the version this build starts from */
+  settledFiles: number;
+  /**
+   * Its active file in that version was written by an earlier build than the
+   * last one (the partition has not changed since), or by a layout that did
+   * not name the build: it may hold conversations that ended at that
+   * build's as-of, settled now and in no settled file.
+   */
+  staleActive: boolean;
+}
+type DirtyPartitions = Map<string, PartitionChange>;
 const partitionKey = (orgFolder: string, cycleFolder: string) => JSON.stringify([orgFolder, cycleFolder]);
+
+/** Past this many settled files, a partition's settled conversations are written again as one. */
+const MAX_SETTLED_FILES = 8;
 
 /**
  * The folders of int_dirty_cycles, encoded by the same macro as the rows
  * were: folder names are never decoded. Two cycles of an org sharing a
  * cycle_id share a folder, so their changes are merged.
  */
-async function dirtyPartitions(warehouse: Engine): Promise<DirtyPartitions> {
-  const rows = await warehouse.rows<{ org: string; cycle: string; settled_changed: boolean }>(
-    `select ${partitionColumns('int_dirty_cycles')}, bool_or(settled_changed) as settled_changed
+async function dirtyPartitions(warehouse: Engine, previousDetail: string, previousRunId: number): Promise<DirtyPartitions> {
+  const rows = await warehouse.rows<{ org: string; cycle: string; settled_rewritten: boolean; counts_changed: boolean }>(
+    `select ${partitionColumns('int_dirty_cycles')}, bool_or(settled_rewritten) as settled_rewritten, bool_or(counts_changed) as counts_changed
      from int_dirty_cycles
      group by all`,
   );
-  return new Map(rows.map((row) => [
-    partitionKey(`${ORG_KEY}=${row.org}`, `${CYCLE_KEY}=${row.cycle}`),
-    { settledChanged: row.settled_changed },
-  ]));
+  return new Map(rows.map((row) => {
+    const folder = join(previousDetail, `${ORG_KEY}=${row.org}`, `${CYCLE_KEY}=${row.cycle}`);
+    const files = existsSync(folder) ? readdirSync(folder) : [];
+    const settledFiles = files.filter((file) => file.startsWith('settled')).length;
+    const staleActive = files.some((file) => file.startsWith('active') && !file.startsWith(`active_r${previousRunId}_`));
+    return [
+      partitionKey(`${ORG_KEY}=${row.org}`, `${CYCLE_KEY}=${row.cycle}`),
+      { settledRewritten: row.settled_rewritten, countsChanged: row.counts_changed, settledFiles, staleActive },
+    ];
+  }));
 }
 
+/**
+ * Partitions whose settled files are written again whole although no
+ * settled conversation changed: those that would get one settled file too
+ * many, and those with a stale active file (PartitionChange.staleActive).
+ * int_exported_conversations reads the flag from int_dirty_cycles, a temp
+ * table of this build.
+ */
+async function rewriteSettledWhole(warehouse: Engine, dirty: DirtyPartitions): Promise<void> {
+  const crowded = [...dirty.entries()].filter(
+    ([, change]) => !change.settledRewritten && (change.settledFiles >= MAX_SETTLED_FILES || change.staleActive),
+  );
+  if (crowded.length === 0) return;
+  for (const [, change] of crowded) change.settledRewritten = true;
+  const folders = crowded.map(([key]) => JSON.parse(key) as [string, string]).map(([org, cycle]) => `${org}/${cycle}`);
+  await warehouse.run(
+    `update int_dirty_cycles set settled_rewritten = true
+     where concat('${ORG_KEY}=', partition_folder(org_id), '/${CYCLE_KEY}=', partition_folder(cycle_id)) in (select unnest($folders::varchar[]))`,
+    { folders: JSON.stringify(folders) },
+  );
+}
+
+/** Whether a file of a previous version's partition is kept, given the partition's change (none: not dirty). */
+type KeptFile = (file: string, change: PartitionChange | undefined) => boolean;
+const keptDetailFile: KeptFile = (file, change) => !change || (!change.settledRewritten && file.startsWith('settled'));
+const keptCountsFile: KeptFile = (_file, change) => !change || !change.countsChanged;
+
 /** Links every file of `from` this build leaves as it was into `to`. */
-function linkUnchanged(from: string, to: string, dirty: DirtyPartitions): void {
+function linkUnchanged(from: string, to: string, dirty: DirtyPartitions, kept: KeptFile): void {
   if (!existsSync(from)) return;
   for (const orgFolder of readdirSync(from)) {
     for (const cycleFolder of readdirSync(join(from, orgFolder))) {
       const change = dirty.get(partitionKey(orgFolder, cycleFolder));
-      const keep = (file: string) => !change || (!change.settledChanged && file.startsWith('settled'));
-      const files = readdirSync(join(from, orgFolder, cycleFolder)).filter(keep);
+      const files = readdirSync(join(from, orgFolder, cycleFolder)).filter((file) => kept(file, change));
       if (files.length === 0) continue;
       mkdirSync(join(to, orgFolder, cycleFolder), { recursive: true });
       for (const file of files) linkSync(join(from, orgFolder, cycleFolder, file), join(to, orgFolder, cycleFolder, file));

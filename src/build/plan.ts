@@ -14,6 +14,10 @@
  * a path under no current source), a source whose staging settings
  * changed, other cycle rules or calendar, other models or valid_from, or an
  * as-of earlier than the last one.
+ *
+ * A build with no load to stage, the as-of of the last build and the same
+ * references (integrations, prices) would compute the facts the warehouse
+ * already holds: it is `upToDate`, and the build records the run and stops.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -32,11 +36,18 @@ export interface BuildPlan {
   /** as-of of the build the state is from; null for a full refresh */
   previousAsOf: string | null;
   fingerprint: string;
+  referencesDigest: string;
+  /** nothing new since the last build: no load to stage, its as-of, its references */
+  upToDate: boolean;
+  /** the build the state is from */
+  previousRunId: number | null;
 }
 
 type StoredState = {
+  run_id: number;
   fingerprint: string;
   as_of_us: bigint;
+  references_digest: string | null;
 };
 
 export async function createStateTable(warehouse: Engine): Promise<void> {
@@ -50,7 +61,10 @@ export async function planBuild(
 ): Promise<BuildPlan> {
   // the engine too: a working database built for one engine holds none of the other's state
   const fingerprint = await fingerprintOf(warehouse, options.cycles, options.validFrom, options.engine ?? 'duckdb');
-  const [state] = await warehouse.rows<StoredState>(`select fingerprint, epoch_us(as_of) as as_of_us from convbill_state`);
+  const [state] = await warehouse.rows<StoredState>(
+    `select run_id, fingerprint, epoch_us(as_of) as as_of_us, references_digest from convbill_state`,
+  );
+  const referencesDigest = await digestOfReferences(warehouse);
   const asOfUs = await warehouse.value<bigint>(`select epoch_us($as_of::timestamptz)`, { as_of: options.asOf });
   const [changes] = await warehouse.rows<{ gone: bigint; resettled: bigint; sources: string | null }>(
     `select
@@ -75,21 +89,31 @@ export async function planBuild(
      order by load_id`,
     { full: fullRefresh },
   );
+  const upToDate = !fullRefresh && scope.length === 0 && asOfUs === state?.as_of_us && referencesDigest === state.references_digest;
   return {
     fullRefresh,
     reason: reason ?? 'incremental',
     scopeLoads: scope.map((row) => row.load_id),
     previousAsOf: fullRefresh || !state ? null : String(state.as_of_us),
     fingerprint,
+    referencesDigest,
+    upToDate,
+    previousRunId: state?.run_id ?? null,
   };
+}
+
+/** The loaded integrations reference and prices, as one digest; call after they are loaded. */
+async function digestOfReferences(warehouse: Engine): Promise<string> {
+  const digestOf = (table: string) => `(select coalesce(string_agg(${table}::varchar, chr(10) order by ${table}::varchar), '') from ${table})`;
+  return warehouse.value<string>(`select md5(${digestOf('cfg_integrations')} || chr(0) || ${digestOf('cfg_prices')})`);
 }
 
 /** Records the state the build just computed; inside its transaction. */
 export async function saveState(warehouse: Engine, runId: number, plan: BuildPlan, asOf: string): Promise<void> {
   await warehouse.run(`delete from convbill_state`);
   await warehouse.run(
-    `insert into convbill_state select $run_id, $fingerprint, $as_of::timestamptz, coalesce(max(load_id), 0), now() from cfg_loads`,
-    { run_id: runId, fingerprint: plan.fingerprint, as_of: asOf },
+    `insert into convbill_state select $run_id, $fingerprint, $as_of::timestamptz, coalesce(max(load_id), 0), now(), $digest from cfg_loads`,
+    { run_id: runId, fingerprint: plan.fingerprint, as_of: asOf, digest: plan.referencesDigest },
   );
   await warehouse.run(`delete from convbill_built_loads`);
   await warehouse.run(`insert into convbill_built_loads select load_id, stage_fingerprint from cfg_loads`);

@@ -130,7 +130,10 @@ export async function recordPartitions(warehouse: Engine, runId: number): Promis
     `insert into convbill_run_partitions
      select $run_id, int_dirty_cycles.org_id, int_dirty_cycles.cycle_id, int_dirty_cycles.cycle_start,
             int_dirty_cycles.cycle_end, count(fct_conversation_counts.integration_id)::integer,
-            coalesce(sum(fct_conversation_counts.conversations), 0)
+            coalesce(sum(fct_conversation_counts.conversations), 0),
+            int_dirty_cycles.counts_changed,
+            case when int_dirty_cycles.settled_rewritten then 'rewritten'
+                 when int_dirty_cycles.settled_added then 'added' else 'kept' end
      from int_dirty_cycles
      left join fct_conversation_counts
          on int_dirty_cycles.org_id = fct_conversation_counts.org_id

@@ -125,6 +125,7 @@ export function formatSummary(result: {
   asOf: string;
   summary: BuildSummary;
   ingest: { files: { file: string; status: string; rows: number }[]; skipped: string[]; warnings?: string[]; dropped?: string[] };
+  plan?: { fullRefresh: boolean; reason: string; partitionsRebuilt: number };
 }): string {
   const { summary } = result;
   const show = (path: string) => (path.startsWith(process.cwd()) ? relative(process.cwd(), path) : path);
@@ -133,6 +134,10 @@ export function formatSummary(result: {
   const already = result.ingest.files.length - loaded;
   const lines = [
     `convbill build — as of ${result.asOf}`,
+    ...(result.plan
+      ? [`Build: ${result.plan.fullRefresh ? `full refresh (${result.plan.reason})` : result.plan.reason}; ` +
+        `${result.plan.partitionsRebuilt} (org, cycle) partition(s) rewritten.`]
+      : []),
     `Input: ${loaded} file(s) loaded now, ${already} already loaded (content unchanged)` +
       (result.ingest.skipped.length ? `, ${result.ingest.skipped.length} skipped (not .csv/.json/.ndjson/.jsonl/.parquet)` : '') + '.',
     ...(result.ingest.warnings ?? []).map((warning) => `Warning: ${warning}`),

@@ -2,8 +2,11 @@
  * Ingest: the sources' files into the raw layer, and the set of loads that
  * count now (docs/billing-rules.md §4, "Sources" and "Files and versions").
  *
- * Every file found is hashed; content already loaded the same way adds
- * nothing, but the path now points at it (a path put back to an earlier
+ * Every file found is hashed, unless its stat (size, modification and
+ * change times, inode) is the one recorded when it was last hashed and it is
+ * read the same way: then it holds what it held, and a night that brings
+ * one new file reads that file alone. Content already loaded the same way
+ * adds nothing, but the path now points at it (a path put back to an earlier
  * version counts that version again). What counts is the current content
  * of every path under a configured source, or named with --input; a path
  * under neither stops counting. All of it happens in one transaction with
@@ -134,6 +137,18 @@ async function findFiles(warehouse: Engine, given: IngestSources, report: Ingest
   return [...found.values()];
 }
 
+/**
+ * What changes whenever a file's bytes do: its size, its modification time
+ * and its change time (which no tool can set back, unlike the modification
+ * time), at the nanosecond, with its inode and device (a file replaced by
+ * a rename is another inode).
+ */
+function statOf(file: string): { key: string; recent: boolean } {
+  const stat = statSync(file, { bigint: true });
+  const changedMs = Number((stat.ctimeNs > stat.mtimeNs ? stat.ctimeNs : stat.mtimeNs) / 1_000_000n);
+  return { key: [stat.size, stat.mtimeNs, stat.ctimeNs, stat.ino, stat.dev].join(':'), recent: Date.now() - changedMs < 2_000 };
+}
+
 /** SHA-256 of the file's bytes and, for an uncompressed file, whether it holds a CR (one read for both). */
 async function hashFile(file: string): Promise<{ hash: string; carriageReturn?: boolean }> {
   const hash = createHash('sha256');
@@ -149,12 +164,35 @@ async function loadFile(
   warehouse: Engine, entry: FoundFile, rawStore: string | undefined, copies: string[], counted: Set<number>,
 ): Promise<FileLoad> {
   const { file, source } = entry;
-  const { hash: contentHash, carriageReturn } = await hashFile(file);
+  // the stat is taken before the bytes are read: a file written meanwhile is read again next time
+  const { key: fileStat, recent } = statOf(file);
+  // A file changed within the file system's timestamp granularity of now
+  // could change again with the same stat (git's "racily clean" files): its
+  // stat is not kept, so the next build reads it again.
+  const keptStat = recent ? null : fileStat;
   const readFp = readFingerprint(file, source);
-  const [known] = await warehouse.rows<{ load_id: number; rows_read: bigint }>(
-    `select load_id, rows_read from raw_files where content_hash = $hash and read_fingerprint = $fp`,
-    { hash: contentHash, fp: readFp },
+  const [path] = await warehouse.rows<{ load_id: number; pinned: boolean; file_stat: string | null; read_fingerprint: string | null }>(
+    `select load_id, pinned, file_stat, read_fingerprint from raw_paths where source_file = $file`,
+    { file },
   );
+  const unchanged = path !== undefined && path.file_stat === fileStat && path.read_fingerprint === readFp;
+  type Known = { load_id: number; rows_read: bigint; content_hash: string };
+  let [known] = unchanged
+    ? await warehouse.rows<Known>(
+      `select load_id, rows_read, content_hash from raw_files where load_id = $load_id and read_fingerprint = $fp`,
+      { load_id: path.load_id, fp: readFp },
+    )
+    : [];
+  let hashed: Awaited<ReturnType<typeof hashFile>> | undefined;
+  if (!known) {
+    hashed = await hashFile(file);
+    [known] = await warehouse.rows<Known>(
+      `select load_id, rows_read, content_hash from raw_files where content_hash = $hash and read_fingerprint = $fp`,
+      { hash: hashed.hash, fp: readFp },
+    );
+  }
+  const carriageReturn = hashed?.carriageReturn;
+  const contentHash = known?.content_hash ?? (hashed as { hash: string }).hash;
   let loadId: number;
   let rows: number;
   if (known) {
@@ -182,7 +220,6 @@ async function loadFile(
       },
     );
   }
-  const [path] = await warehouse.rows<{ load_id: number; pinned: boolean }>(`select load_id, pinned from raw_paths where source_file = $file`, { file });
   const supersedes = path && path.load_id !== loadId ? [path.load_id] : [];
   // raw_files' first path stands in for the history of warehouses from before raw_path_versions
   const heldBefore = known !== undefined && (await warehouse.value<boolean>(
@@ -199,9 +236,11 @@ async function loadFile(
   await warehouse.run(`insert or ignore into raw_path_versions values ($file, $load_id, now())`, { file, load_id: loadId });
   if (!path || path.load_id !== loadId || (entry.pinned && !path.pinned)) {
     await warehouse.run(
-      `insert or replace into raw_paths values ($file, $load_id, $pinned, now())`,
-      { file, load_id: loadId, pinned: entry.pinned || Boolean(path?.pinned) },
+      `insert or replace into raw_paths values ($file, $load_id, $pinned, now(), $stat, $fp)`,
+      { file, load_id: loadId, pinned: entry.pinned || Boolean(path?.pinned), stat: keptStat, fp: readFp },
     );
+  } else if (!unchanged) {
+    await warehouse.run(`update raw_paths set file_stat = $stat, read_fingerprint = $fp where source_file = $file`, { file, stat: keptStat, fp: readFp });
   }
   if (supersedes.length > 0) {
     // superseded only where no other path still holds that content

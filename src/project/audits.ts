@@ -19,8 +19,9 @@ export interface AuditResult {
 
 /**
  * Runs the audits. Those that check part of a mart read the temp views
- * `audit_cycles` (org_id, cycle_start) and `audit_conversations` (the
- * detail keys): what a build rewrote, or everything (`convbill test`).
+ * `audit_cycles` (org_id, cycle_start), `audit_conversations` (the
+ * detail keys) and `audit_stored_conversations` (the stored rows they can
+ * repeat in): what a build rewrote, or everything (`convbill test`).
  */
 export async function runAudits(warehouse: Engine, root = sqlDirectory()): Promise<AuditResult[]> {
   const results: AuditResult[] = [];

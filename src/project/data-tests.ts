@@ -18,6 +18,9 @@ export async function testWarehouse(db: string): Promise<AuditResult[]> {
       `create temp view audit_conversations as
        select org_id, cycle_start, integration_id, customer_account_id from fct_billable_conversations`,
     );
+    await warehouse.run(
+      `create temp view audit_stored_conversations as select integration_sk, cycle_seq, customer_account_id from int_conversations`,
+    );
     return await runAudits(warehouse);
   } finally {
     warehouse.close();

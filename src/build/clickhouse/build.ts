@@ -286,7 +286,7 @@ async function recordChanges(warehouse: Warehouse, runId: number, changes: Parti
   if (changes.length === 0) return;
   await warehouse.run(
     `insert into convbill_run_partitions
-     select $run_id, changed.org_id, cycles.cycle_id, cycles.cycle_start, cycles.cycle_end, 0, changed.conversations
+     select $run_id, changed.org_id, cycles.cycle_id, cycles.cycle_start, cycles.cycle_end, 0, changed.conversations, null, null
      from (select unnest($rows::struct(org_id varchar, cycle_seq integer, conversations bigint)[], recursive := true)) as changed
      inner join int_billing_cycles as cycles on changed.org_id = cycles.org_id and changed.cycle_seq = cycles.cycle_seq`,
     { run_id: runId, rows: JSON.stringify(changes.map(({ org_id, cycle_seq, conversations }) => ({ org_id, cycle_seq, conversations }))) },

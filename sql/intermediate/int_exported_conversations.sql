@@ -1,0 +1,115 @@
+-- materialized: view
+-- int_exported_conversations
+-- grain: one row per conversation the Parquet export writes in this build,
+--        (org_id, cycle_start, integration_id, customer_account_id).
+-- purpose: the detail rows of the partitions in int_dirty_cycles, with the
+--          file of the partition each goes to (src/build/parquet-exports.ts):
+--          * active: still going at as-of (its last activity is as-of), in
+--            every partition written;
+--          * settled: ended before as-of, where the partition's settled
+--            files are written again whole (settled_rewritten);
+--          * settled_added: ended before as-of and not settled at the last
+--            build, where the partition's earlier settled files are kept:
+--            new or changed since (int_changed_conversations), or unchanged
+--            with its last activity at or after the last build's as-of,
+--            which left it in the active file this build replaces. (The
+--            export rewrites the settled files whole where that active file
+--            is older than the last build.)
+--          Settled conversations of a partition whose settled files are kept
+--          are left out. The stored conversations are narrowed to those
+--          partitions by their stored keys before they are labelled as in
+--          fct_billable_conversations: labelling every stored conversation
+--          and then keeping a few partitions cost most of a nightly export.
+-- columns:
+--   org_id, cycle_id, cycle_start, cycle_end, integration_id, platform,
+--   customer_account_id, interaction_count, first_activity_at,
+--   last_activity_at: as in fct_billable_conversations
+--   export_file: active, settled or settled_added
+with run as (
+    select as_of, previous_as_of
+    from cfg_run
+),
+
+exported_partitions as (
+    select keys.integration_sk, int_dirty_cycles.cycle_seq, int_dirty_cycles.settled_rewritten
+    from int_dirty_cycles
+    inner join int_integration_keys as keys
+        on int_dirty_cycles.org_id = keys.org_id
+),
+
+exported_stored as (
+    select
+        int_conversations.integration_sk,
+        int_conversations.cycle_seq,
+        int_conversations.customer_account_id,
+        int_conversations.interaction_count,
+        int_conversations.first_activity_at,
+        int_conversations.last_activity_at,
+        exported_partitions.settled_rewritten
+    from int_conversations
+    inner join exported_partitions
+        on int_conversations.integration_sk = exported_partitions.integration_sk
+        and int_conversations.cycle_seq = exported_partitions.cycle_seq
+),
+
+labelled as (
+    select
+        keys.org_id,
+        dim_billing_cycles.cycle_id,
+        dim_billing_cycles.cycle_start,
+        dim_billing_cycles.cycle_end,
+        keys.integration_id,
+        dim_integrations.platform,
+        exported_stored.customer_account_id,
+        exported_stored.interaction_count,
+        exported_stored.first_activity_at,
+        exported_stored.last_activity_at,
+        exported_stored.settled_rewritten
+    from exported_stored
+    left join int_integration_keys as keys
+        on exported_stored.integration_sk = keys.integration_sk
+    left join dim_billing_cycles
+        on keys.org_id = dim_billing_cycles.org_id
+        and exported_stored.cycle_seq = dim_billing_cycles.cycle_seq
+    left join dim_integrations
+        on keys.org_id = dim_integrations.org_id
+        and keys.integration_id = dim_integrations.integration_id
+),
+
+newly_settled as (
+    select org_id, cycle_start, integration_id, customer_account_id
+    from int_changed_conversations
+    where is_settled and not coalesce(was_settled, false)
+),
+
+filed as (
+    select
+        labelled.org_id,
+        labelled.cycle_id,
+        labelled.cycle_start,
+        labelled.cycle_end,
+        labelled.integration_id,
+        labelled.platform,
+        labelled.customer_account_id,
+        labelled.interaction_count,
+        labelled.first_activity_at,
+        labelled.last_activity_at,
+        case
+            when labelled.last_activity_at >= run.as_of then 'active'
+            when labelled.settled_rewritten then 'settled'
+            when newly_settled.org_id is not null or labelled.last_activity_at >= run.previous_as_of then 'settled_added'
+        end as export_file
+    from labelled
+    cross join run
+    left join newly_settled
+        on labelled.org_id = newly_settled.org_id
+        and labelled.cycle_start = newly_settled.cycle_start
+        and labelled.integration_id = newly_settled.integration_id
+        and labelled.customer_account_id = newly_settled.customer_account_id
+)
+
+select
+    org_id, cycle_id, cycle_start, cycle_end, integration_id, platform, customer_account_id,
+    interaction_count, first_activity_at, last_activity_at, export_file
+from filed
+where export_file is not null
