@@ -20,9 +20,10 @@
  * total).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
 import type { ClickHouseSettings } from '../src/config/build-options.js';
 
 export const DEFAULT_CLICKHOUSE_URL = 'http://127.0.0.1:18123';
@@ -48,9 +49,19 @@ export function clickhouseTarget(cluster: string, database: string): ClickHouseS
  * and a pooled one reused after that fails the request.
  */
 export function query(url: string, settings: Pick<ClickHouseSettings, 'user' | 'password'>, sql: string, timeoutMs = 600_000): Promise<string> {
+  return post(url, settings, undefined, sql, timeoutMs);
+}
+
+/** `insert` (an INSERT … FORMAT …, sent in the URL) with the file at `path` streamed as its data. */
+export async function insertFile(url: string, settings: Pick<ClickHouseSettings, 'user' | 'password'>, insert: string, path: string, timeoutMs = 600_000): Promise<void> {
+  await post(url, settings, insert, createReadStream(path), timeoutMs);
+}
+
+function post(url: string, settings: Pick<ClickHouseSettings, 'user' | 'password'>, sqlInUrl: string | undefined, body: string | Readable, timeoutMs: number): Promise<string> {
   const address = new URL(url);
   address.searchParams.set('user', settings.user);
   address.searchParams.set('password', settings.password);
+  if (sqlInUrl !== undefined) address.searchParams.set('query', sqlInUrl);
   const send = address.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const request = send(address, { method: 'POST', agent: false, timeout: timeoutMs }, (response) => {
@@ -65,7 +76,11 @@ export function query(url: string, settings: Pick<ClickHouseSettings, 'user' | '
     });
     request.on('timeout', () => request.destroy(new Error(`no answer from ${url} in ${timeoutMs / 1000} s`)));
     request.on('error', reject);
-    request.end(sql);
+    if (typeof body === 'string') request.end(body);
+    else {
+      body.on('error', (error) => request.destroy(error));
+      body.pipe(request);
+    }
   });
 }
 
@@ -105,6 +120,18 @@ export async function clickhouseUnavailable(cluster: string): Promise<string | u
     }
   }
   return undefined;
+}
+
+/** Why a contender on the one server at the bench URL cannot run (no cluster needed), or undefined when it answers. */
+export async function clickhouseServerUnavailable(): Promise<string | undefined> {
+  const settings = clickhouseTarget('', 'default');
+  try {
+    await query(settings.url, settings, 'select 1', 5000);
+    return undefined;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return `no ClickHouse answers at ${settings.url} (${reason}; set CONVBILL_BENCH_CLICKHOUSE_URL, or start the test cluster: .ci/clickhouse-cluster start /tmp/chc)`;
+  }
 }
 
 /** Drops `database` on every server the entry node knows (every shard of every cluster in system.clusters). */
@@ -175,8 +202,9 @@ export class ServerMemory {
     private readonly shards: ShardMemory[],
   ) {}
 
-  static async start(settings: ClickHouseSettings): Promise<ServerMemory> {
-    const shards: ShardMemory[] = (await shardUrls(settings)).map((url) => ({ url, peakTrackedKb: 0, samples: 0 }));
+  /** Watches the shards of `settings.cluster`, or the servers at `urls` when given. */
+  static async start(settings: ClickHouseSettings, urls?: string[]): Promise<ServerMemory> {
+    const shards: ShardMemory[] = (urls ?? (await shardUrls(settings))).map((url) => ({ url, peakTrackedKb: 0, samples: 0 }));
     for (const shard of shards) {
       shard.pid = listeningPid(shard.url);
       if (shard.pid === undefined) continue;

@@ -10,6 +10,7 @@ import type { BuildOptions } from '../src/config/build-options.js';
 import { Warehouse } from '../src/engine/duckdb/warehouse.js';
 import { RunLog } from '../src/engine/log.js';
 import { type ServerMemoryReport, ServerMemory, clickhouseTarget, dropDatabase } from './clickhouse.js';
+import { clickhouseNode, clickhouseNodeInput } from './clickhouse-node.js';
 import { naiveCount } from './naive.js';
 import { orgRulesConfig, orgRulesValues } from './orgs.js';
 import { postgresCount } from './postgres.js';
@@ -21,7 +22,7 @@ export interface ContenderArgs {
   day?: string;
   asOf: string;
   work: string;
-  /** nightly: the warehouse (built from `input` alone) the increment starts from */
+  /** nightly: the warehouse (built from `input` alone) the increment starts from; clickhouse-node: its TSV input */
   base?: string;
   memoryLimit?: string;
   threads?: number;
@@ -41,6 +42,8 @@ export interface ContenderResult {
   servers?: ServerMemoryReport;
   /** ClickHouse: seconds of each shard-local model */
   models?: Record<string, number>;
+  /** convbill builds: the partitions the build rebuilt (its plan.partitionsRebuilt) */
+  partitionsRebuilt?: number;
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; value: T }> {
@@ -96,7 +99,7 @@ async function convbillBuild(
   );
   const conversations = value.summary.conversations.reduce((sum, cycle) => sum + cycle.conversations, 0);
   const phases = Object.fromEntries(value.timings.map((timing) => [timing.name, timing.seconds]));
-  return { seconds, phases, conversations };
+  return { seconds, phases, conversations, partitionsRebuilt: value.plan.partitionsRebuilt };
 }
 
 function freshDirectory(path: string): void {
@@ -110,14 +113,18 @@ async function convbill(args: ContenderArgs): Promise<Omit<ContenderResult, 'max
   return convbillBuild(args, args.day ? [args.input, args.day] : [args.input]);
 }
 
-/** One more day on a copy of the history's warehouse (the copy is not timed). */
+/**
+ * A nightly build on a copy of the history's warehouse (the copy is not
+ * timed): with `day`, one more day of rows; without, the history alone again
+ * (at the history's as-of, or a later one).
+ */
 async function nightly(args: ContenderArgs): Promise<Omit<ContenderResult, 'maxRssKb'>> {
-  if (!args.base || !args.day) throw new Error('nightly needs base and day');
+  if (!args.base) throw new Error('nightly needs base');
   freshDirectory(args.work);
   cpSync(args.base, args.work, { recursive: true, verbatimSymlinks: true });
   // the sources are what counts now: the history stays named, and its files
-  // are unchanged, so the build stages the new day alone
-  return convbillBuild(args, [args.input, args.day]);
+  // are unchanged, so the build stages the new day alone (or nothing)
+  return convbillBuild(args, args.day ? [args.input, args.day] : [args.input]);
 }
 
 /**
@@ -154,6 +161,8 @@ const CONTENDERS: Record<string, (args: ContenderArgs) => Promise<Omit<Contender
   convbill,
   nightly,
   clickhouse,
+  'clickhouse-node': clickhouseNode,
+  'clickhouse-node-input': clickhouseNodeInput,
   'floor-bare': (args) => floor('floor-bare.sql', args),
   'floor-spec': (args) => floor('floor-spec.sql', args),
   naive: naiveCount,

@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- [--rows N] [--reps 3] [--work DIR] [--only id,id]`
- * (ids: convbill, convbill-2gb, clickhouse, clickhouse-1shard, floor-bare,
- * floor-spec, postgres, naive, nightly-full, nightly)
+ * (ids: convbill, convbill-2gb, clickhouse, clickhouse-1shard, clickhouse-node,
+ * floor-bare, floor-spec, postgres, naive, nightly-full, nightly, nightly-none,
+ * nightly-asof)
  *
  * Generates (once) a seeded synthetic log of N rows as Parquet, then runs
  * every contender on it, each repetition in a fresh process, and prints a
@@ -12,7 +13,12 @@
  * The nightly pair adds one more day of rows (1/365 of the history) to it:
  * `nightly-full` rebuilds history + day from scratch, `nightly` builds the
  * day incrementally onto a copy of a warehouse holding the history (built
- * once, untimed), as a nightly job does.
+ * once, untimed), as a nightly job does. Two more nightly builds start from
+ * such a copy with no new file: `nightly-none` at the history's as-of (nothing
+ * to do), `nightly-asof` one day later (the history alone at NEXT_AS_OF, its
+ * own dataset for the totals check). The partitions each nightly build
+ * rebuilt follow the table, and a table of where a DuckDB build's time goes
+ * (its phases, and its five slowest models and audits) after that.
  *
  * The ClickHouse pair is convbill's own build with engine clickhouse on the
  * cluster at CONVBILL_BENCH_CLICKHOUSE_URL (default http://127.0.0.1:18123):
@@ -21,12 +27,15 @@
  * answer. Their peak RSS is the node process's (the working DuckDB, which
  * reads, stages and ships the rows, included); the servers' memory and the
  * build's phases follow the table (bench/clickhouse.ts says how it is measured).
+ * `clickhouse-node` is hand-written ClickHouse SQL on that URL's one server
+ * (bench/clickhouse-node.ts): its rows as TSV (written untimed), loaded and
+ * counted; its peak RSS is the node process's plus the server's.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { clickhouseUnavailable, clickhouseUrl } from './clickhouse.js';
+import { clickhouseServerUnavailable, clickhouseUnavailable, clickhouseUrl } from './clickhouse.js';
 import type { ContenderArgs, ContenderResult } from './contenders.js';
 import { AS_OF, benchDataset, generateOnce } from './generate.js';
 import { postgresBinaries } from './postgres.js';
@@ -44,11 +53,20 @@ interface Contender {
   args?: Partial<ContenderArgs>;
   /** why it does not run at this size (or on this machine), if it does not */
   skip?: (rows: number) => string | undefined | Promise<string | undefined>;
-  /** the history alone, or the history and one more day */
-  dataset?: 'history+day';
-  /** a contender whose one untimed run prepares the `base` of this one's runs */
+  /** the history at AS_OF (the default), the history and one more day at NEXT_AS_OF, or the history alone at NEXT_AS_OF */
+  dataset?: Dataset;
+  /** a contender whose one untimed run (on the history at AS_OF) prepares the `base` of this one's runs */
   setup?: string;
 }
+
+type Dataset = 'history' | 'history+day' | 'history@next';
+
+/** Contenders find the same totals on the same dataset; these are its words in the totals line. */
+const DATASETS: Record<Dataset, string> = {
+  history: 'history',
+  'history+day': 'history + 1 day',
+  'history@next': 'history as of a day later',
+};
 
 const CONTENDERS: Contender[] = [
   { id: 'convbill', name: 'convbill', label: 'convbill build (full, from Parquet)' },
@@ -67,6 +85,13 @@ const CONTENDERS: Contender[] = [
     args: { clickhouseCluster: 'convbill_1shard' },
     skip: () => clickhouseUnavailable('convbill_1shard'),
   },
+  {
+    id: 'clickhouse-node',
+    name: 'clickhouse-node',
+    label: 'ClickHouse 18.16, one node, hand-written SQL (load + count)',
+    skip: () => clickhouseServerUnavailable(),
+    setup: 'clickhouse-node-input',
+  },
   { id: 'floor-bare', name: 'floor-bare', label: 'engine floor, bare (counts + detail, no merge)' },
   { id: 'floor-spec', name: 'floor-spec', label: 'engine floor, spec-complete (merge, DuckDB file, Hive exports)' },
   {
@@ -83,6 +108,8 @@ const CONTENDERS: Contender[] = [
   },
   { id: 'nightly-full', name: 'convbill', label: 'history + 1 day: full rebuild', dataset: 'history+day' },
   { id: 'nightly', name: 'nightly', label: 'history + 1 day: nightly increment', dataset: 'history+day', setup: 'convbill' },
+  { id: 'nightly-none', name: 'nightly', label: 'history, nothing new, same as-of: nightly', setup: 'convbill' },
+  { id: 'nightly-asof', name: 'nightly', label: 'history, no new file, as-of +1 day: nightly', dataset: 'history@next', setup: 'convbill' },
 ];
 
 function median(values: number[]): number {
@@ -113,6 +140,8 @@ await generateOnce(day, dayRows, { first: rows, start: '2026-01-01 00:00:00+00',
 
 const only = values.only?.split(',');
 const results: Record<string, unknown>[] = [];
+/** the setups run so far (their `base` is under work/run/<setup>-base) */
+const prepared = new Set<string>();
 for (const contender of CONTENDERS.filter((c) => !only || only.includes(c.id))) {
   const skipped = await contender.skip?.(rows);
   if (skipped) {
@@ -120,16 +149,24 @@ for (const contender of CONTENDERS.filter((c) => !only || only.includes(c.id))) 
     results.push({ id: contender.id, contender: contender.label, skipped });
     continue;
   }
-  const args: ContenderArgs = contender.dataset
-    ? { input, day, asOf: NEXT_AS_OF, work: join(work, 'run', contender.id) }
-    : { input, asOf: AS_OF, work: join(work, 'run', contender.id) };
-  if (contender.setup) {
-    process.stderr.write(`${contender.label}: preparing the warehouse it starts from (untimed)\n`);
-    args.base = join(work, 'run', `${contender.id}-base`);
-    runOnce({ ...contender, name: contender.setup }, { input, asOf: AS_OF, work: args.base });
-  }
+  const dataset = contender.dataset ?? 'history';
+  const args: ContenderArgs = {
+    input,
+    ...(dataset === 'history+day' && { day }),
+    asOf: dataset === 'history' ? AS_OF : NEXT_AS_OF,
+    work: join(work, 'run', contender.id),
+  };
   const runs: ContenderResult[] = [];
   try {
+    if (contender.setup) {
+      // one untimed run per setup and bench run, shared by the contenders that start from it (they copy it, or only read it)
+      args.base = join(work, 'run', `${contender.setup}-base`);
+      if (!prepared.has(contender.setup)) {
+        process.stderr.write(`${contender.label}: preparing what it starts from with ${contender.setup} (untimed)\n`);
+        runOnce({ ...contender, name: contender.setup }, { input, asOf: AS_OF, work: args.base });
+        prepared.add(contender.setup);
+      }
+    }
     for (let rep = 0; rep < reps; rep += 1) {
       process.stderr.write(`${contender.label}: run ${rep + 1}/${reps}\n`);
       runs.push(runOnce(contender, args));
@@ -151,10 +188,11 @@ for (const contender of CONTENDERS.filter((c) => !only || only.includes(c.id))) 
   results.push({
     id: contender.id,
     contender: contender.label,
-    dataset: contender.dataset ?? 'history',
+    dataset,
     seconds: median(runs.map((run) => run.seconds)),
     maxRssKb: median(runs.map((run) => run.maxRssKb)),
     conversations: runs[0]?.conversations,
+    ...(runs[0]?.partitionsRebuilt !== undefined && { partitionsRebuilt: runs[0].partitionsRebuilt }),
     phases: Object.fromEntries(phases.map((phase) => [phase, median(runs.map((run) => run.phases?.[phase] ?? 0))])),
     ...(servers && { servers }),
     ...(models.length && { models: Object.fromEntries(models.map((model) => [model, median(runs.map((run) => run.models?.[model] ?? 0))])) }),
@@ -165,17 +203,23 @@ for (const contender of CONTENDERS.filter((c) => !only || only.includes(c.id))) 
 const measured = results.filter((r) => r.seconds !== undefined) as {
   id: string;
   contender: string;
-  dataset: string;
+  dataset: Dataset;
   seconds: number;
   maxRssKb: number;
   conversations: number;
+  partitionsRebuilt?: number;
   phases: Record<string, number>;
   models?: Record<string, number>;
   servers?: { peakRssKb?: number; peakTrackedKb: number; method: string };
+  runs: ContenderResult[];
 }[];
 const reference = measured.find((r) => r.contender.startsWith('convbill build'));
-const totalsOf = (dataset: string) => new Set(measured.filter((r) => r.dataset === dataset).map((r) => r.conversations));
-const agree = ['history', 'history+day'].every((dataset) => totalsOf(dataset).size <= 1);
+const gib = (kb: number | undefined) => (kb === undefined ? '–' : `${(kb / 1024 / 1024).toFixed(2)} GiB`);
+// totals are compared within a dataset: the same rows at the same as-of
+const datasetsRun = [...new Set(measured.map((r) => r.dataset))];
+const totalsOf = (dataset: Dataset) => [...new Set(measured.filter((r) => r.dataset === dataset).map((r) => r.conversations))];
+const agree = datasetsRun.every((dataset) => totalsOf(dataset).length <= 1);
+const totals = datasetsRun.map((dataset) => `${DATASETS[dataset]}: ${totalsOf(dataset).map((total) => total.toLocaleString('en')).join(', ')}`).join('; ');
 const lines = [
   `Benchmark: ${rows.toLocaleString('en')} rows, median of ${reps}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
   '',
@@ -185,16 +229,20 @@ const lines = [
     if (r.seconds === undefined) return `| ${r.contender} | – | – | – | – | ${r.skipped} |`;
     const m = r as (typeof measured)[number];
     const ratio = reference ? `${(m.seconds / reference.seconds).toFixed(2)}x` : '–';
-    return `| ${m.contender} | ${m.seconds.toFixed(2)} | ${Math.round(rows / m.seconds).toLocaleString('en')} | ${(m.maxRssKb / 1024 / 1024).toFixed(2)} GiB${r.servers ? ' (node)' : ''} | ${ratio} | ${m.conversations.toLocaleString('en')} |`;
+    const whose = m.id === 'clickhouse-node' ? ' (node + server)' : m.servers ? ' (node)' : '';
+    return `| ${m.contender} | ${m.seconds.toFixed(2)} | ${Math.round(rows / m.seconds).toLocaleString('en')} | ${gib(m.maxRssKb)}${whose} | ${ratio} | ${m.conversations.toLocaleString('en')} |`;
   }),
   '',
   agree
-    ? `Every contender found the same conversations as the others on the same data (history: ${[...totalsOf('history')].join('') || '–'}; history + 1 day: ${[...totalsOf('history+day')].join('') || '–'}).`
-    : `MISMATCH: contenders disagree on the conversation total (history: ${[...totalsOf('history')].join(', ')}; history + 1 day: ${[...totalsOf('history+day')].join(', ')}).`,
+    ? `Every contender found the same conversations as the others on the same data (${totals || 'none measured'}).`
+    : `MISMATCH: contenders disagree on the conversation total (${totals}).`,
 ];
-const onClickHouse = measured.filter((r) => r.servers);
+const rebuilt = measured.filter((r) => r.partitionsRebuilt !== undefined);
+if (rebuilt.some((r) => r.id.startsWith('nightly'))) {
+  lines.push(`Partitions rebuilt (the build's plan.partitionsRebuilt): ${rebuilt.map((r) => `${r.id} ${r.partitionsRebuilt?.toLocaleString('en')}`).join(', ')}.`);
+}
+const onClickHouse = measured.filter((r) => r.servers && r.id !== 'clickhouse-node');
 if (onClickHouse.length) {
-  const gib = (kb: number | undefined) => (kb === undefined ? '–' : `${(kb / 1024 / 1024).toFixed(2)} GiB`);
   const phaseNames = ['ingest', 'loader models', 'ship', 'models', 'audits', 'publish', 'summary'];
   lines.push(
     '',
@@ -225,13 +273,55 @@ if (onClickHouse.length) {
   }
   if (reference) lines.push(`ClickHouse, 2 shards / convbill on DuckDB: ${twoShards ? (twoShards.seconds / reference.seconds).toFixed(2) : '–'}x the time.`);
 }
+const node = measured.find((r) => r.id === 'clickhouse-node');
+if (node) {
+  const phase = (name: string) => `${(node.phases[name] ?? 0).toFixed(2)} s`;
+  lines.push(
+    '',
+    `ClickHouse, one node (${clickhouseUrl()}, bench/clickhouse-node.sql; its rows written as TSV beforehand, untimed): setup ${phase('setup')}, load ${phase('load')}, count ${phase('count')} (merge ${phase('count: merge')}, detail ${phase('count: detail')}, counts ${phase('count: counts')}); the server's peak RSS ${gib(node.servers?.peakRssKb)}, its peak MemoryTracking ${gib(node.servers?.peakTrackedKb)}${reference ? `; convbill / it: ${(reference.seconds / node.seconds).toFixed(2)}x the time` : ''}.`,
+  );
+}
 const floor = measured.find((r) => r.contender.startsWith('engine floor, spec'));
 if (reference && floor) lines.push(`convbill / spec-complete floor: ${(reference.seconds / floor.seconds).toFixed(2)}x time, ${(reference.maxRssKb / floor.maxRssKb).toFixed(2)}x memory.`);
-const fullDay = measured.find((r) => r.contender.endsWith('full rebuild'));
-const nightlyDay = measured.find((r) => r.contender.endsWith('nightly increment'));
+const fullDay = measured.find((r) => r.id === 'nightly-full');
+const nightlyDay = measured.find((r) => r.id === 'nightly');
 if (fullDay && nightlyDay) {
   lines.push(
     `Nightly increment (${dayRows.toLocaleString('en')} rows) / full rebuild of the same data: ${((100 * nightlyDay.seconds) / fullDay.seconds).toFixed(1)}% of the time, ${(nightlyDay.maxRssKb / fullDay.maxRssKb).toFixed(2)}x the memory.`,
+  );
+}
+
+// Where a DuckDB build's time goes: its phases per run (median over the runs), then its slowest steps.
+const builds = measured.filter((r) => r.phases['phase: models, audits and commit'] !== undefined);
+if (builds.length) {
+  type Phases = Record<string, number>;
+  const at = (phases: Phases, name: string) => phases[`phase: ${name}`] ?? 0;
+  const TOP = ['setup', 'ingest', 'models, audits and commit', 'parquet export', 'summary', 'publish', 'checkpoint'];
+  const columns: [string, (phases: Phases, seconds: number) => number][] = [
+    ...['setup', 'ingest', 'configuration', 'models', 'audits'].map((name): [string, (phases: Phases) => number] => [name, (phases) => at(phases, name)]),
+    ['commit', (phases) => at(phases, 'models, audits and commit') - at(phases, 'configuration') - at(phases, 'models') - at(phases, 'audits')],
+    ...['parquet export', 'summary', 'publish', 'checkpoint'].map((name): [string, (phases: Phases) => number] => [name, (phases) => at(phases, name)]),
+    ['rest', (phases, seconds) => seconds - TOP.reduce((sum, name) => sum + at(phases, name), 0)],
+  ];
+  const medianOf = (r: (typeof measured)[number], value: (phases: Phases, seconds: number) => number) =>
+    median(r.runs.map((run) => value(run.phases ?? {}, run.seconds)));
+  lines.push(
+    '',
+    'Where the time goes (median seconds per phase; commit is "models, audits and commit" less configuration, models and audits; rest is the build outside its phases: the run history between them, the export link, the run results, closing):',
+    '',
+    `| contender | seconds | ${columns.map(([name]) => name).join(' | ')} |`,
+    `|---|---:|${columns.map(() => '---:|').join('')}`,
+    ...builds.map((r) => `| ${r.contender} | ${r.seconds.toFixed(2)} | ${columns.map(([, value]) => medianOf(r, value).toFixed(2)).join(' | ')} |`),
+    '',
+    'The five slowest models and audits of each (median seconds):',
+    '',
+    ...builds.map((r) => {
+      const steps = Object.entries(r.phases)
+        .filter(([name]) => !name.startsWith('phase: '))
+        .sort(([, a], [, b]) => b - a)
+        .slice(0, 5);
+      return `- ${r.contender}: ${steps.map(([name, seconds]) => `${name} ${seconds.toFixed(2)}`).join(', ')}`;
+    }),
   );
 }
 process.stdout.write(`${lines.join('\n')}\n`);
