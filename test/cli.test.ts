@@ -3,7 +3,7 @@
  * docs/billing-rules.md §7, one-sentence errors, query formats, and the Parquet exports.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rows, tempDir, writeCsv, type InputRow } from './helpers.js';
@@ -75,19 +75,25 @@ describe('cli: build', () => {
     expect(fromDb.length).toBeGreaterThan(0);
   });
 
-  it('running the same build twice leaves identical facts and swaps the export whole', async () => {
+  it('running the same build twice leaves identical facts and writes nothing again; a later as-of swaps the export whole', async () => {
     const dir = workspace();
     const args = ['build', '--input', 'logs.csv', '--as-of', '2024-02-15T00:00:00Z'];
     expect(convbill(dir, args).status).toBe(0);
     const db = join(dir, 'convbill.duckdb');
     const facts = () => rows(db, `select * from fct_billable_conversations order by all`);
     const first = await facts();
+    const version = readlinkSync(join(dir, 'convbill_parquet'));
     const second = convbill(dir, args);
     expect(second.status).toBe(0);
     expect(second.stdout).toContain('0 file(s) loaded now, 1 already loaded');
+    expect(second.stdout).toContain('Build: up to date: no new file, and the as-of and references of run 1; 0 (org, cycle) partition(s) rewritten.');
     expect(await facts()).toEqual(first);
+    expect(readlinkSync(join(dir, 'convbill_parquet'))).toBe(version);
     // the new version and the one it replaced; nothing older piles up
-    expect(convbill(dir, args).status).toBe(0);
+    for (const asOf of ['2024-02-16T00:00:00Z', '2024-02-17T00:00:00Z']) {
+      const later = convbill(dir, ['build', '--input', 'logs.csv', '--as-of', asOf]);
+      expect(later.stdout).toMatch(/Build: incremental; \d+ \(org, cycle\) partition\(s\) rewritten\./);
+    }
     expect(readdirSync(join(dir, '.convbill_parquet.versions'))).toHaveLength(2);
   });
 

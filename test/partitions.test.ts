@@ -253,7 +253,7 @@ describe('the export of a build whose org ids and cycle ids are hostile', () => 
       expect(inside(real, version), path).toBe(true);
       if (lstatSync(path).isFile()) {
         expect(relative(version, path), path).toMatch(
-          /^(_convbill_run|fct_\w+\/org=[^/]+\/cycle=[^/]+\/(data|settled|active)_\d+\.parquet)$/,
+          /^(_convbill_run|fct_\w+\/org=[^/]+\/cycle=[^/]+\/(data|settled|(settled|active)_r\d+)_\d+\.parquet)$/,
         );
       }
     }
