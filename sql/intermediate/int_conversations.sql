@@ -1,6 +1,7 @@
 -- materialized: incremental
 -- unique_key: integration_sk, customer_account_id
 -- replaces: int_dirty_accounts
+-- delete_by: int_replaced_conversations.stored_rowid
 -- int_conversations
 -- grain: one row per billable conversation,
 --        (integration_sk, cycle_seq, customer_account_id), where

@@ -12,7 +12,9 @@
 --          the conversations still active at as-of:
 --          * settled_rewritten: a conversation settled at the last build
 --            changed or went away, so the partition's settled files are
---            written again whole;
+--            written again whole; so are those the export lists in
+--            cfg_export_rewrites (too many settled files, or an active file
+--            older than the last build: src/build/parquet-exports.ts);
 --          * settled_added: otherwise, conversations settled now that were
 --            not settled before (new, or no longer active), written in a
 --            file of their own beside the partition's earlier ones;
@@ -58,7 +60,8 @@ select
     int_billing_cycles.cycle_id,
     int_billing_cycles.cycle_start,
     int_billing_cycles.cycle_end,
-    coalesce(changed_partitions.settled_rewritten or repriced_partitions.org_id is not null, true) as settled_rewritten,
+    coalesce(changed_partitions.settled_rewritten or repriced_partitions.org_id is not null, true)
+        or export_rewrites.org_folder is not null as settled_rewritten,
     coalesce(changed_partitions.settled_added, true) as settled_added,
     coalesce(changed_partitions.counts_changed or repriced_partitions.org_id is not null, true) as counts_changed
 from int_billing_cycles
@@ -68,6 +71,9 @@ left join changed_partitions
 left join repriced_partitions
     on int_billing_cycles.org_id = repriced_partitions.org_id
     and int_billing_cycles.cycle_start = repriced_partitions.cycle_start
+left join cfg_export_rewrites as export_rewrites
+    on partition_folder(int_billing_cycles.org_id) = export_rewrites.org_folder
+    and partition_folder(int_billing_cycles.cycle_id) = export_rewrites.cycle_folder
 where (select full_refresh from run)
     or changed_partitions.org_id is not null
     or repriced_partitions.org_id is not null

@@ -1,4 +1,5 @@
--- materialized: view
+-- materialized: temp
+-- full_refresh: empty
 -- int_exported_conversations
 -- grain: one row per conversation the Parquet export writes in this build,
 --        (org_id, cycle_start, integration_id, customer_account_id).
@@ -16,10 +17,13 @@
 --            export rewrites the settled files whole where that active file
 --            is older than the last build.)
 --          Settled conversations of a partition whose settled files are kept
---          are left out. The stored conversations are narrowed to those
---          partitions by their stored keys before they are labelled as in
+--          are left out. Each branch reads only what it can export, by the
+--          stored keys, before the rows are labelled as in
 --          fct_billable_conversations: labelling every stored conversation
---          and then keeping a few partitions cost most of a nightly export.
+--          and then keeping a few cost most of a nightly export, since a
+--          later as-of puts nearly every partition in int_dirty_cycles.
+--          Empty in a full refresh, whose export is written whole from the
+--          mart; a temp table, since the export reads it three times.
 -- columns:
 --   org_id, cycle_id, cycle_start, cycle_end, integration_id, platform,
 --   customer_account_id, interaction_count, first_activity_at,
@@ -37,19 +41,69 @@ exported_partitions as (
         on int_dirty_cycles.org_id = keys.org_id
 ),
 
-exported_stored as (
-    select
-        int_conversations.integration_sk,
-        int_conversations.cycle_seq,
-        int_conversations.customer_account_id,
-        int_conversations.interaction_count,
-        int_conversations.first_activity_at,
-        int_conversations.last_activity_at,
-        exported_partitions.settled_rewritten
+-- partitions whose settled files are written again: every conversation
+rewritten_partition_rows as (
+    select int_conversations.integration_sk, int_conversations.cycle_seq, int_conversations.customer_account_id,
+        int_conversations.interaction_count, int_conversations.first_activity_at, int_conversations.last_activity_at
     from int_conversations
     inner join exported_partitions
         on int_conversations.integration_sk = exported_partitions.integration_sk
         and int_conversations.cycle_seq = exported_partitions.cycle_seq
+    where exported_partitions.settled_rewritten
+),
+
+-- the others: what ends at or after the last build's as-of (active now, or
+-- in the active file this build replaces), by a filter on the stored rows
+recent_rows as (
+    select int_conversations.integration_sk, int_conversations.cycle_seq, int_conversations.customer_account_id,
+        int_conversations.interaction_count, int_conversations.first_activity_at, int_conversations.last_activity_at
+    from int_conversations
+    inner join exported_partitions
+        on int_conversations.integration_sk = exported_partitions.integration_sk
+        and int_conversations.cycle_seq = exported_partitions.cycle_seq
+    where not exported_partitions.settled_rewritten
+        and int_conversations.last_activity_at >= {{ previous_as_of }}
+),
+
+-- and the conversations this build added or changed that ended before it
+-- (in such a partition, none was settled before: that would rewrite it)
+changed_keys as (
+    select keys.integration_sk, cycles.cycle_seq, changed.customer_account_id
+    from int_changed_conversations as changed
+    inner join int_integration_keys as keys
+        on changed.org_id = keys.org_id
+        and changed.integration_id = keys.integration_id
+    inner join int_billing_cycles as cycles
+        on changed.org_id = cycles.org_id
+        and changed.cycle_start = cycles.cycle_start
+    where changed.is_settled
+),
+
+newly_settled_rows as (
+    select written.integration_sk, written.cycle_seq, written.customer_account_id,
+        written.interaction_count, written.first_activity_at, written.last_activity_at
+    from int_conversations_delta as written
+    semi join changed_keys
+        on written.integration_sk = changed_keys.integration_sk
+        and written.cycle_seq = changed_keys.cycle_seq
+        and written.customer_account_id = changed_keys.customer_account_id
+    inner join exported_partitions
+        on written.integration_sk = exported_partitions.integration_sk
+        and written.cycle_seq = exported_partitions.cycle_seq
+    cross join run
+    where not exported_partitions.settled_rewritten
+        and written.last_activity_at < run.previous_as_of
+),
+
+exported_stored as (
+    select integration_sk, cycle_seq, customer_account_id, interaction_count, first_activity_at, last_activity_at
+    from rewritten_partition_rows
+    union all
+    select integration_sk, cycle_seq, customer_account_id, interaction_count, first_activity_at, last_activity_at
+    from recent_rows
+    union all
+    select integration_sk, cycle_seq, customer_account_id, interaction_count, first_activity_at, last_activity_at
+    from newly_settled_rows
 ),
 
 labelled as (
@@ -64,8 +118,11 @@ labelled as (
         exported_stored.interaction_count,
         exported_stored.first_activity_at,
         exported_stored.last_activity_at,
-        exported_stored.settled_rewritten
+        exported_partitions.settled_rewritten
     from exported_stored
+    inner join exported_partitions
+        on exported_stored.integration_sk = exported_partitions.integration_sk
+        and exported_stored.cycle_seq = exported_partitions.cycle_seq
     left join int_integration_keys as keys
         on exported_stored.integration_sk = keys.integration_sk
     left join dim_billing_cycles
@@ -74,42 +131,23 @@ labelled as (
     left join dim_integrations
         on keys.org_id = dim_integrations.org_id
         and keys.integration_id = dim_integrations.integration_id
-),
-
-newly_settled as (
-    select org_id, cycle_start, integration_id, customer_account_id
-    from int_changed_conversations
-    where is_settled and not coalesce(was_settled, false)
-),
-
-filed as (
-    select
-        labelled.org_id,
-        labelled.cycle_id,
-        labelled.cycle_start,
-        labelled.cycle_end,
-        labelled.integration_id,
-        labelled.platform,
-        labelled.customer_account_id,
-        labelled.interaction_count,
-        labelled.first_activity_at,
-        labelled.last_activity_at,
-        case
-            when labelled.last_activity_at >= run.as_of then 'active'
-            when labelled.settled_rewritten then 'settled'
-            when newly_settled.org_id is not null or labelled.last_activity_at >= run.previous_as_of then 'settled_added'
-        end as export_file
-    from labelled
-    cross join run
-    left join newly_settled
-        on labelled.org_id = newly_settled.org_id
-        and labelled.cycle_start = newly_settled.cycle_start
-        and labelled.integration_id = newly_settled.integration_id
-        and labelled.customer_account_id = newly_settled.customer_account_id
 )
 
 select
-    org_id, cycle_id, cycle_start, cycle_end, integration_id, platform, customer_account_id,
-    interaction_count, first_activity_at, last_activity_at, export_file
-from filed
-where export_file is not null
+    labelled.org_id,
+    labelled.cycle_id,
+    labelled.cycle_start,
+    labelled.cycle_end,
+    labelled.integration_id,
+    labelled.platform,
+    labelled.customer_account_id,
+    labelled.interaction_count,
+    labelled.first_activity_at,
+    labelled.last_activity_at,
+    case
+        when labelled.last_activity_at >= run.as_of then 'active'
+        when labelled.settled_rewritten then 'settled'
+        else 'settled_added'
+    end as export_file
+from labelled
+cross join run

@@ -10,8 +10,11 @@
 --          rewritten as they were (int_changed_conversations). A cycle's
 --          labels never change between incremental builds (a change of the
 --          cycle configuration rebuilds in full), so this build's cycles
---          give them their cycle start.
+--          give them their cycle start. stored_rowid is the row
+--          int_conversations deletes before it writes the account again
+--          (its delete_by): these are every stored row of the account.
 select
+    billed.rowid as stored_rowid,
     keys.org_id,
     cycles.cycle_start,
     keys.integration_id,

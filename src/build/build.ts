@@ -6,13 +6,13 @@
  * point before them leaves the previous exports and copy as they were (and,
  * before the commit, the previous facts).
  */
-import { existsSync, lstatSync, mkdirSync, readlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type BuildOptions, DEFAULT_VALID_FROM } from '../config/build-options.js';
 import { loadCycleConfig } from '../reference/cycles.js';
 import { ConfigError } from '../engine/errors.js';
 import { assertAudits, assertRejectRate } from './commit-checks.js';
-import { exportParquet, pruneExportVersions, swapExportLink } from './parquet-exports.js';
+import { exportHoldsRun, exportParquet, listSettledRewrites, pruneExportVersions, removeDeadSwaps, swapExportLink } from './parquet-exports.js';
 import { type BuildPlan, createStateTable, planBuild, saveState } from './plan.js';
 import { type IngestReport, ingest } from '../ingest/ingest.js';
 import { checkSources } from '../ingest/sources.js';
@@ -113,8 +113,7 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
     const previousRunId = await warehouse.value<number | null>(`select max(run_id) from convbill_state`);
     const run = { runId, asOf };
     // with the facts unchanged, a build that finds the outputs in place has nothing to write
-    const outputsInPlace = options.db !== ':memory:' && existsSync(publishedDb) && existsSync(options.parquetDir)
-      && lstatSync(options.parquetDir).isSymbolicLink();
+    const outputsInPlace = options.db !== ':memory:' && existsSync(publishedDb) && exportHoldsRun(options.parquetDir, previousRunId);
     planned = await timed('phase: models, audits and commit', async () => {
       const firstAttempt = timings.length;
       try {
@@ -243,6 +242,7 @@ async function upToDate(
   const link = resolve(options.parquetDir);
   const exportVersion = resolve(dirname(link), readlinkSync(link));
   const started = performance.now();
+  removeDeadSwaps(options.parquetDir);
   await publish(warehouse, publishedDb, { runId, exportVersion, closeRun });
   timings.push({ name: 'phase: publish', seconds: (performance.now() - started) / 1000 });
   await closeRun();
@@ -299,6 +299,7 @@ async function modelsInTransaction(
     // the stored state stays the last build's: its exports are the ones the next build reuses
     if (plan.upToDate) return plan;
     await createScopeView(warehouse, rawStoreOf(options.db), plan.scopeLoads);
+    await listSettledRewrites(warehouse, options.parquetDir, plan.previousRunId);
     await writeRunSettings(warehouse, { asOf: run.asOf, validFrom, plan, defaultRule: options.cycles.defaultRule });
     timings.push({ name: 'phase: configuration', seconds: (performance.now() - started) / 1000 });
     const modelsStarted = performance.now();

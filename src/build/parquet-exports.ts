@@ -96,8 +96,8 @@ export async function exportParquet(
   const version = join(versions, `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`);
   mkdirSync(version, { recursive: true });
   try {
-    const dirty = reusable ? await dirtyPartitions(warehouse, join(current as string, DETAIL), build.previousRunId as number) : undefined;
-    if (dirty) await rewriteSettledWhole(warehouse, dirty);
+    await openFilesForEveryPartition(warehouse);
+    const dirty = reusable ? await dirtyPartitions(warehouse) : undefined;
     for (const [table, columns] of Object.entries(EXPORTED_TABLES)) {
       const folder = join(version, table);
       mkdirSync(folder, { recursive: true });
@@ -138,7 +138,7 @@ export async function exportParquet(
  */
 export function swapExportLink(exported: ExportVersion): void {
   // a build killed between making its link and renaming it leaves that link
-  removeLeftoversOfDeadProcesses(dirname(exported.link), new RegExp(`^${literal(basename(exported.link))}\\.swap-(\\d+)$`));
+  removeDeadSwaps(exported.link);
   const staged = `${exported.link}.swap-${process.pid}`;
   rmSync(staged, { force: true });
   symlinkSync(join(basename(parquetVersionsOf(exported.link)), basename(exported.version)), staged);
@@ -158,6 +158,37 @@ export function pruneExportVersions(exported: ExportVersion): void {
   }
 }
 
+/**
+ * DuckDB's partitioned writer keeps 100 files open by default; past that it
+ * closes one and later opens another in the same folder, which left up to
+ * twenty small files per partition at 260 partitions. One file per thread
+ * and partition is what readers and the next build's links want; the limit
+ * stays well under the usual 1024 file descriptors.
+ */
+async function openFilesForEveryPartition(warehouse: Engine): Promise<void> {
+  const partitions = Number(await warehouse.value<bigint>(`select count(*) from dim_billing_cycles`));
+  const threads = Number(await warehouse.value<bigint>(`select current_setting('threads')::bigint`));
+  const limit = Math.min(800, Math.max(100, partitions * threads + 16));
+  await warehouse.run(`set partitioned_write_max_open_files = ${limit}`);
+}
+
+/**
+ * Whether the export link names a version of this layout written by build
+ * `runId`: a build that committed and was killed before it published leaves
+ * the link on an earlier build's version.
+ */
+export function exportHoldsRun(parquetDir: string, runId: number | null): boolean {
+  const link = resolve(parquetDir);
+  if (runId === null || !existsSync(link) || !lstatSync(link).isSymbolicLink()) return false;
+  return heldRun(resolve(dirname(link), readlinkSync(link))) === runId;
+}
+
+/** Swap links of builds killed between making their link and renaming it. */
+export function removeDeadSwaps(parquetDir: string): void {
+  const link = resolve(parquetDir);
+  removeLeftoversOfDeadProcesses(dirname(link), new RegExp(`^${literal(basename(link))}\\.swap-(\\d+)$`));
+}
+
 /** The build a version holds, when it has this layout. */
 function heldRun(version: string): number | undefined {
   try {
@@ -172,15 +203,6 @@ function heldRun(version: string): number | undefined {
 interface PartitionChange {
   settledRewritten: boolean;
   countsChanged: boolean;
-  /** the settled files the partition holds in the version this build starts from */
-  settledFiles: number;
-  /**
-   * Its active file in that version was written by an earlier build than the
-   * last one (the partition has not changed since), or by a layout that did
-   * not name the build: it may hold conversations that ended at that
-   * build's as-of, settled now and in no settled file.
-   */
-  staleActive: boolean;
 }
 type DirtyPartitions = Map<string, PartitionChange>;
 const partitionKey = (orgFolder: string, cycleFolder: string) => JSON.stringify([orgFolder, cycleFolder]);
@@ -193,42 +215,49 @@ const MAX_SETTLED_FILES = 8;
  * were: folder names are never decoded. Two cycles of an org sharing a
  * cycle_id share a folder, so their changes are merged.
  */
-async function dirtyPartitions(warehouse: Engine, previousDetail: string, previousRunId: number): Promise<DirtyPartitions> {
+async function dirtyPartitions(warehouse: Engine): Promise<DirtyPartitions> {
   const rows = await warehouse.rows<{ org: string; cycle: string; settled_rewritten: boolean; counts_changed: boolean }>(
     `select ${partitionColumns('int_dirty_cycles')}, bool_or(settled_rewritten) as settled_rewritten, bool_or(counts_changed) as counts_changed
      from int_dirty_cycles
      group by all`,
   );
-  return new Map(rows.map((row) => {
-    const folder = join(previousDetail, `${ORG_KEY}=${row.org}`, `${CYCLE_KEY}=${row.cycle}`);
-    const files = existsSync(folder) ? readdirSync(folder) : [];
-    const settledFiles = files.filter((file) => file.startsWith('settled')).length;
-    const staleActive = files.some((file) => file.startsWith('active') && !file.startsWith(`active_r${previousRunId}_`));
-    return [
-      partitionKey(`${ORG_KEY}=${row.org}`, `${CYCLE_KEY}=${row.cycle}`),
-      { settledRewritten: row.settled_rewritten, countsChanged: row.counts_changed, settledFiles, staleActive },
-    ];
-  }));
+  return new Map(rows.map((row) => [
+    partitionKey(`${ORG_KEY}=${row.org}`, `${CYCLE_KEY}=${row.cycle}`),
+    { settledRewritten: row.settled_rewritten, countsChanged: row.counts_changed },
+  ]));
 }
 
 /**
- * Partitions whose settled files are written again whole although no
- * settled conversation changed: those that would get one settled file too
- * many, and those with a stale active file (PartitionChange.staleActive).
- * int_exported_conversations reads the flag from int_dirty_cycles, a temp
- * table of this build.
+ * Before the models run: `cfg_export_rewrites` (org_folder, cycle_folder)
+ * lists the partitions of the export the next version starts from whose
+ * settled files are to be written again whole even if no settled
+ * conversation changed (int_dirty_cycles reads it):
+ * - a partition holding MAX_SETTLED_FILES of them already;
+ * - one whose active file was written by an earlier build than the last
+ *   (the partition has not changed since), or by a layout that did not name
+ *   the build: it may hold conversations that ended at that build's as-of,
+ *   settled now and in no settled file.
+ * Empty when that export is not the last build's, which is written whole.
  */
-async function rewriteSettledWhole(warehouse: Engine, dirty: DirtyPartitions): Promise<void> {
-  const crowded = [...dirty.entries()].filter(
-    ([, change]) => !change.settledRewritten && (change.settledFiles >= MAX_SETTLED_FILES || change.staleActive),
-  );
-  if (crowded.length === 0) return;
-  for (const [, change] of crowded) change.settledRewritten = true;
-  const folders = crowded.map(([key]) => JSON.parse(key) as [string, string]).map(([org, cycle]) => `${org}/${cycle}`);
+export async function listSettledRewrites(warehouse: Engine, parquetDir: string, previousRunId: number | null): Promise<void> {
+  await warehouse.run(`create or replace temp table cfg_export_rewrites (org_folder varchar, cycle_folder varchar)`);
+  const link = resolve(parquetDir);
+  if (!exportHoldsRun(link, previousRunId)) return;
+  const detail = join(resolve(dirname(link), readlinkSync(link)), DETAIL);
+  if (!existsSync(detail)) return;
+  const rewrites: { org_folder: string; cycle_folder: string }[] = [];
+  for (const orgFolder of readdirSync(detail)) {
+    for (const cycleFolder of readdirSync(join(detail, orgFolder))) {
+      const files = readdirSync(join(detail, orgFolder, cycleFolder));
+      const crowded = files.filter((file) => file.startsWith('settled')).length >= MAX_SETTLED_FILES;
+      const stale = files.some((file) => file.startsWith('active') && !file.startsWith(`active_r${previousRunId}_`));
+      if (crowded || stale) rewrites.push({ org_folder: orgFolder.slice(ORG_KEY.length + 1), cycle_folder: cycleFolder.slice(CYCLE_KEY.length + 1) });
+    }
+  }
+  if (rewrites.length === 0) return;
   await warehouse.run(
-    `update int_dirty_cycles set settled_rewritten = true
-     where concat('${ORG_KEY}=', partition_folder(org_id), '/${CYCLE_KEY}=', partition_folder(cycle_id)) in (select unnest($folders::varchar[]))`,
-    { folders: JSON.stringify(folders) },
+    `insert into cfg_export_rewrites select unnest($rows::struct(org_folder varchar, cycle_folder varchar)[], recursive := true)`,
+    { rows: JSON.stringify(rewrites) },
   );
 }
 

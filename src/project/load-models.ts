@@ -36,6 +36,13 @@ export interface Model {
   uniqueKey?: string[];
   /** incremental only: the relation listing the keys to replace (default: the new rows) */
   replaces?: string;
+  /**
+   * incremental only (`-- delete_by: relation.column`): the stored rows to
+   * replace are those whose rowid that column lists, which a model read
+   * while it looked them up; `<model>_delta` stands for the new rows. One
+   * delete by rowid instead of a join of the keys with the whole table.
+   */
+  deleteBy?: { relation: string; column: string };
   /** persisted models whose state before this build the model reads: it runs before them */
   readsPrevious: string[];
   /** every relation the SQL reads, models or not, less its own table */
@@ -102,6 +109,8 @@ export function loadModels(root = sqlDirectory()): Model[] {
     const dependsOn = [...new Set(replaces ? [...relations, replaces] : relations)]
       .filter((ref) => ref !== name && names.has(ref) && !readsPrevious.includes(ref))
       .sort();
+    const [deleteRelation, deleteColumn] = (headerList(text, 'delete_by')[0] ?? '').split('.');
+    const deleteBy = deleteRelation && deleteColumn ? { relation: deleteRelation, column: deleteColumn } : undefined;
     const uniqueKey = headerList(text, 'unique_key');
     if (materialized === 'incremental' && uniqueKey.length === 0) {
       throw new RunError(`Incremental model ${name} (${file}) needs a "-- unique_key:" header.`);
@@ -115,6 +124,7 @@ export function loadModels(root = sqlDirectory()): Model[] {
       ddl,
       uniqueKey: materialized === 'incremental' ? uniqueKey : undefined,
       replaces,
+      deleteBy: materialized === 'incremental' ? deleteBy : undefined,
       readsPrevious,
       reads: relations,
       readsDeltaOf: deltasOf,

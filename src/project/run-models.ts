@@ -50,6 +50,7 @@ export async function runModels(
     await warehouse.run(model.ddl as string);
   }
   const timings: ModelTiming[] = [];
+  const runValues = await runValuesOf(warehouse);
   // relations that live for this session only: the build's own temp tables and views
   const transient = new Set(
     (
@@ -59,7 +60,8 @@ export async function runModels(
       )
     ).map((row) => row.name),
   );
-  for (const model of models) {
+  for (const listed of models) {
+    const model = { ...listed, sql: bindRunValues(listed, runValues) };
     // A view over a temp table would outlive it in the file and then fail.
     const readsTransient =
       model.reads.some((relation) => transient.has(relation)) || model.readsDeltaOf.some((name) => transient.has(`${name}_delta`));
@@ -97,6 +99,36 @@ export async function runModels(
   }
   if (options.profileDir) await warehouse.run('pragma disable_profiling');
   return timings;
+}
+
+/**
+ * `{{ as_of }}` and `{{ previous_as_of }}` in a model stand for the run's
+ * values (cfg_run) written as literals. A literal is a filter DuckDB pushes
+ * into the scan of a stored table, and its zone maps; the same comparison
+ * against a column of cfg_run is a join, which reads every stored row.
+ * Only models that are not persisted views may use them: a view would keep
+ * the value of the build that created it.
+ */
+type RunValues = Record<'as_of' | 'previous_as_of', string | null>;
+
+async function runValuesOf(warehouse: Engine): Promise<RunValues | undefined> {
+  if ((await warehouse.columnsOf('cfg_run')).length === 0) return undefined;
+  const [values] = await warehouse.rows<RunValues>(
+    `select strftime(as_of, '%Y-%m-%d %H:%M:%S.%f+00') as as_of, strftime(previous_as_of, '%Y-%m-%d %H:%M:%S.%f+00') as previous_as_of
+     from (select timezone('UTC', as_of) as as_of, timezone('UTC', previous_as_of) as previous_as_of from cfg_run)`,
+  );
+  return values;
+}
+
+function bindRunValues(model: Model, values: RunValues | undefined): string {
+  return model.sql.replace(/\{\{\s*(as_of|previous_as_of)\s*\}\}/g, (_match, name: keyof RunValues) => {
+    if (!values) throw new RunError(`Model ${model.name} (${model.file}) names {{ ${name} }}, which only a build's models can.`);
+    if (model.materialized === 'view' || model.materialized === 'table') {
+      throw new RunError(`Model ${model.name} (${model.file}) names {{ ${name} }}: only temp and incremental models may, since a stored model would keep this build's value.`);
+    }
+    const value = values[name];
+    return value === null ? 'null::timestamptz' : `${sqlString(value)}::timestamptz`;
+  });
 }
 
 /** A failed model, with the timings of the models run up to it (for run_results.json). */
@@ -139,12 +171,17 @@ async function runIncremental(warehouse: Engine, model: Model, fullRefresh: bool
   const key = model.uniqueKey as string[];
   if (model.replaces) await assertWithinReplaced(warehouse, model, key);
   await profileAs('delete');
-  const matches = key.map((column) => `${model.name}.${column} is not distinct from replaced.${column}`).join(' and ');
-  await warehouse.run(
-    `delete from ${model.name}
-     using (select distinct ${key.join(', ')} from ${model.replaces ?? delta}) as replaced
-     where ${matches}`,
-  );
+  if (model.deleteBy) {
+    const { relation, column } = model.deleteBy;
+    await warehouse.run(`delete from ${model.name} where rowid in (select ${column} from ${relation} where ${column} is not null)`);
+  } else {
+    const matches = key.map((column) => `${model.name}.${column} is not distinct from replaced.${column}`).join(' and ');
+    await warehouse.run(
+      `delete from ${model.name}
+       using (select distinct ${key.join(', ')} from ${model.replaces ?? delta}) as replaced
+       where ${matches}`,
+    );
+  }
   await profileAs('insert');
   return written(warehouse, `insert into ${model.name} (${list}) select ${list} from ${delta}`);
 }
