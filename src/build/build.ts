@@ -100,7 +100,7 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
     timings.push({ name: 'phase: setup', seconds: (performance.now() - buildStarted) / 1000 });
     report = await timed('phase: ingest', () => ingest(warehouse, options, rawStoreOf(options.db)));
     const ingested = report;
-    for (const file of report.files) log.event('file', { file: file.file, status: file.status, load_id: file.loadId, rows: file.rows });
+    for (const file of report.files) log.event('file', { file: file.file, status: file.status, load_id: file.loadId, rows: file.rows, read: file.read });
     for (const warning of report.warnings) log.warn(warning);
     for (const file of report.dropped) log.event('file', { file, status: 'dropped' });
     if (report.current.length === 0 && options.sources.length === 0) {

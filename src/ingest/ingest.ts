@@ -46,6 +46,8 @@ export interface FileLoad {
   rows: number;
   /** the loads this path held before, no longer counted there */
   supersedes: number[];
+  /** whether its bytes were read: not when its stat is the one recorded when it was last hashed */
+  read: boolean;
 }
 
 export interface IngestReport {
@@ -250,7 +252,7 @@ async function loadFile(
     );
   }
   await warehouse.run(`update raw_files set superseded_by = null where load_id = $load_id`, { load_id: loadId });
-  return { file, status: known ? 'already_loaded' : 'loaded', event, loadId, rows, supersedes };
+  return { file, status: known ? 'already_loaded' : 'loaded', event, loadId, rows, supersedes, read: hashed !== undefined };
 }
 
 /** Paths that count: under a configured source (first match wins), or pinned by --input. */
