@@ -1,6 +1,5 @@
 -- materialized: incremental
 -- unique_key: integration_sk, interaction_key
--- delete_by: int_interactions_delta.stored_rowid
 -- int_interactions
 -- grain: one row per interaction, (integration_sk, interaction_key),
 --        merged from every row that passed the row checks, in every build
@@ -35,8 +34,6 @@
 --          * reject_reason: conflicting_customer_account, after_as_of or
 --            outside_billing_cycles (an empty run, first > last), in the
 --            rules' order; null for a billable interaction.
---          stored_rowid: the stored row an interaction's new row replaces
---          (delete_by), not stored.
 create table if not exists int_interactions (
     integration_sk integer not null,
     interaction_key varchar not null,
@@ -59,42 +56,11 @@ with run as (
     from cfg_run
 ),
 
--- The stored interactions this build rewrites: those the staged rows name,
--- and those whose cycles or checks a later as-of can change. Two lookups
--- rather than one full join of the staged rows with the whole table: the
--- first is a semi join, whose key ranges DuckDB can push into the scan of
--- the stored table, and the second a filter on literals (run-models.ts),
--- which it pushes into the scan too.
-earlier_touched as (
-    select earlier.rowid as stored_rowid, integration_sk, interaction_key, customer_account_id, has_account_conflict, row_count,
-        interaction_rows, ended_interaction_rows, started_at, latest_activity
-    from int_interactions as earlier
-    semi join int_scope_interactions as staged
-        on earlier.integration_sk = staged.integration_sk
-        and earlier.interaction_key = staged.interaction_key
-    union
-    -- three filters rather than one with OR: DuckDB pushes each into the scan
-    select earlier.rowid, integration_sk, interaction_key, customer_account_id, has_account_conflict, row_count,
-        interaction_rows, ended_interaction_rows, started_at, latest_activity
-    from int_interactions as earlier
-    where {{ as_of }} > {{ previous_as_of }} and earlier.ended_at is null
-    union
-    select earlier.rowid, integration_sk, interaction_key, customer_account_id, has_account_conflict, row_count,
-        interaction_rows, ended_interaction_rows, started_at, latest_activity
-    from int_interactions as earlier
-    where {{ as_of }} > {{ previous_as_of }} and earlier.ended_at > {{ previous_as_of }}
-    union
-    select earlier.rowid, integration_sk, interaction_key, customer_account_id, has_account_conflict, row_count,
-        interaction_rows, ended_interaction_rows, started_at, latest_activity
-    from int_interactions as earlier
-    where {{ as_of }} > {{ previous_as_of }} and earlier.started_at > {{ previous_as_of }}
-),
-
--- The staged partial state combined with what the interaction had before:
--- one full join, so the staged aggregate is computed once.
+-- The staged partial state combined with what the interaction had before,
+-- and the stored interactions whose cycles or checks a later as-of can
+-- change: one full join, so the staged aggregate is computed once.
 touched as (
     select
-        earlier.stored_rowid,
         coalesce(staged.integration_sk, earlier.integration_sk) as integration_sk,
         coalesce(staged.interaction_key, earlier.interaction_key) as interaction_key,
         coalesce(earlier.customer_account_id, staged.customer_account_id) as customer_account_id,
@@ -107,9 +73,15 @@ touched as (
         least(earlier.started_at, staged.started_at) as started_at,
         greatest(earlier.latest_activity, staged.latest_activity) as latest_activity
     from int_scope_interactions as staged
-    full join earlier_touched as earlier
+    full join int_interactions as earlier
         on staged.integration_sk = earlier.integration_sk
         and staged.interaction_key = earlier.interaction_key
+    cross join run
+    where staged.interaction_key is not null
+        or (run.as_of > run.previous_as_of
+            and (earlier.ended_at is null
+                or earlier.ended_at > run.previous_as_of
+                or earlier.started_at > run.previous_as_of))
 ),
 
 closed as (
@@ -152,7 +124,6 @@ spanned as (
 )
 
 select
-    stored_rowid,
     integration_sk,
     interaction_key,
     customer_account_id,
