@@ -49,6 +49,7 @@ const SOURCES: Record<string, 'state' | { description: string; reads?: string[] 
   raw_scope_rows: { description: "the rows of the loads this build stages, mapped by each load's projection in cfg_loads, with its source's timezone, epoch unit and filter verdict (temp view; src/ingest/raw-layer.ts)", reads: ['raw_load_tables', 'cfg_loads', 'cfg_scope_loads'] },
   cfg_scope_loads: { description: 'the loads this build stages: all in a full build, the new ones in an incremental one (src/ingest/raw-layer.ts)', reads: ['cfg_loads'] },
   cfg_run: { description: "the build's as-of, the previous as-of, full or incremental, and the default cycle rule (src/build/build.ts)" },
+  cfg_export_rewrites: { description: "the (org, cycle) export partitions whose settled Parquet files are rewritten whole this build: 8 or more settled files, or an active file older than the last build (temp; src/build/parquet-exports.ts)" },
   cfg_cycle_rules: { description: 'per-org anchor day and timezone, from the config (src/reference/cycles.ts)' },
   cfg_calendar: { description: 'the explicit billing-cycle calendar, `--cycles` (src/reference/cycles.ts)' },
   cfg_integrations: { description: 'the integrations reference, `--integrations` (src/reference/integrations.ts)' },

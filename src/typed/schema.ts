@@ -121,6 +121,8 @@ export interface ConvbillRunPartitions {
   cycle_end: string | null; // TIMESTAMP WITH TIME ZONE
   integrations: number | null; // INTEGER
   conversations: number | null; // BIGINT
+  counts_changed: boolean | null; // BOOLEAN
+  settled_files: string | null; // VARCHAR
 }
 
 export interface ConvbillCountChanges {
