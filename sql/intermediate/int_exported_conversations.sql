@@ -53,7 +53,9 @@ rewritten_partition_rows as (
 ),
 
 -- the others: what ends at or after the last build's as-of (active now, or
--- in the active file this build replaces), by a filter on the stored rows
+-- in the active file this build replaces), by a filter on the stored rows.
+-- Kept apart from the branch above: the literal filter alone is pushed into
+-- the scan of int_conversations, and an OR with the partition's flag is not
 recent_rows as (
     select int_conversations.integration_sk, int_conversations.cycle_seq, int_conversations.customer_account_id,
         int_conversations.interaction_count, int_conversations.first_activity_at, int_conversations.last_activity_at

@@ -92,7 +92,7 @@ export async function exportParquet(
   }
   const versions = parquetVersionsOf(link);
   const current = existsSync(link) ? resolve(dirname(link), readlinkSync(link)) : undefined;
-  const reusable = current !== undefined && build.previousRunId !== null && heldRun(current) === build.previousRunId;
+  const reusable = current !== undefined && exportHoldsRun(parquetDir, build.previousRunId);
   const version = join(versions, `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`);
   mkdirSync(version, { recursive: true });
   try {
