@@ -107,7 +107,7 @@ describe('staging settings, randomised', () => {
         }
       }
       // a changed setting re-stages its source; a new file alone is an incremental build; a
-      // change back to the same setting is nothing new
+      // step that picks the setting already in place finds nothing new
       expect(reasons.every((reason) => reason === 'incremental' || reason === 'no earlier build' || reason.startsWith('up to date:') || reason.startsWith('the staging settings of sources[0] changed'))).toBe(true);
     }, 120_000);
   }
