@@ -3,7 +3,7 @@
  * docs/billing-rules.md §7, one-sentence errors, query formats, and the Parquet exports.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rows, tempDir, writeCsv, type InputRow } from './helpers.js';
@@ -224,6 +224,17 @@ describe('cli: query', () => {
     const format = convbill(dir, ['query', 'select 1', '--format', 'xml']);
     expect(format.status).toBe(2);
     expectOneSentence(format.stderr, /--format must be one of table, csv, json/);
+  });
+});
+
+describe('cli: version', () => {
+  it("convbill --version prints the package's version and exits 0", () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const run = convbill(tempDir(), [flag]);
+      expect(run.status, flag).toBe(0);
+      expect(run.stdout, flag).toBe(`${version}\n`);
+    }
   });
 });
 

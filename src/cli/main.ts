@@ -5,12 +5,14 @@
  * to one sentence on stderr and the exit status of docs/billing-rules.md §7
  * (0 success, 1 run failed, 2 usage or configuration error).
  */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ConvbillError } from '../engine/errors.js';
 import type { CliContext, CliIO } from './context.js';
 import { assertRunsOnEngine } from './engine-support.js';
+import { sqlDirectory } from '../project/load-models.js';
 import { registerBuild } from './commands/build.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerForget } from './commands/forget.js';
@@ -50,10 +52,16 @@ const COMMANDS = [
   registerInit,
 ];
 
+/** The installed package's version: package.json sits beside sql/, from src/ and from dist/ alike. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(dirname(sqlDirectory()), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 function program(context: CliContext): Command {
   const { io, verbose } = context;
   const cli = new Command('convbill')
     .description('Billable conversations from messaging interaction logs, on DuckDB or a ClickHouse cluster.')
+    .version(packageVersion(), '-V, --version', "print convbill's version")
     .option('--verbose', 'print stack traces and per-model timings')
     .configureOutput({
       writeOut: io.out,
