@@ -236,6 +236,12 @@ describe('arrow and exports', () => {
       'csv', 'ndjson', 'ndjson', 'arrow', 'parquet', 'parquet',
     ]);
     expect(resolveExportFormat('arrow', 'x.csv')).toBe('arrow');
+    expect(resolveExportFormat(undefined, 'out.v2/x.pq')).toBe('parquet');
+    // an extension no format writes is refused, not written as Parquet under that name
+    expect(() => resolveExportFormat(undefined, 'x.xlsx')).toThrow(
+      new ConfigError('--out x.xlsx ends in ".xlsx", which convbill export does not write: name it .parquet, .csv, .ndjson (.jsonl, .json) or .arrow, or pass --format.'),
+    );
+    expect(resolveExportFormat('parquet', 'x.xlsx')).toBe('parquet');
     expect(() => resolveExportFormat('xlsx', 'x')).toThrow(new ConfigError('Option --format must be one of parquet, csv, ndjson, arrow, not "xlsx".'));
   });
 

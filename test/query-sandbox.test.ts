@@ -186,3 +186,21 @@ describe('convbill export --where is sandboxed', () => {
     expect((await query(published, `select count(*)::integer from read_parquet('${out}')`, { allowedDirectories: [allowed] })).rows).toEqual([[2]]);
   });
 });
+
+describe('convbill export says what it writes', () => {
+  it('names the format it chose from the file name, and refuses an extension it does not write (exit 2, no file)', async () => {
+    const json = join(allowed, 'counts.json');
+    const written = await cli(['export', '--db', published, '--table', 'fct_conversation_counts', '--out', json]);
+    expect(written.status).toBe(0);
+    expect(written.out).toBe(`Exported 2 rows of fct_conversation_counts to ${json} as NDJSON (one JSON object per line).\n`);
+    const lines = readFileSync(json, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.map((line) => typeof line.org_id)).toEqual(['string', 'string']);
+    const xlsx = join(allowed, 'counts.xlsx');
+    const refused = await cli(['export', '--db', published, '--table', 'fct_conversation_counts', '--out', xlsx]);
+    expect(refused.status).toBe(2);
+    expect(refused.err).toBe(
+      `convbill: --out ${xlsx} ends in ".xlsx", which convbill export does not write: name it .parquet, .csv, .ndjson (.jsonl, .json) or .arrow, or pass --format.\n`,
+    );
+    expect(existsSync(xlsx)).toBe(false);
+  });
+});

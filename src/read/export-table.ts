@@ -40,15 +40,26 @@ export function parseExportFormat(value: string): ExportFormat {
   return value as ExportFormat;
 }
 
-/** --format when given, else the format `out`'s name says (".csv.gz" is CSV), else Parquet. */
+/**
+ * --format when given, else the format `out`'s name says (".csv.gz" is CSV),
+ * else, for a name without an extension, Parquet. An extension none of the
+ * formats writes is refused rather than given Parquet under a wrong name.
+ */
 export function resolveExportFormat(flag: string | undefined, out: string): ExportFormat {
   if (flag !== undefined) return parseExportFormat(flag);
-  const name = out.toLowerCase().replace(/\.(gz|zst)$/, '');
+  const name = basename(out).toLowerCase().replace(/\.(gz|zst)$/, '');
   if (name.endsWith('.csv')) return 'csv';
   if (/\.(ndjson|jsonl|json)$/.test(name)) return 'ndjson';
   if (/\.(arrow|feather|ipc)$/.test(name)) return 'arrow';
-  return 'parquet';
+  const extension = /.(\.[^.]+)$/.exec(name)?.[1];
+  if (extension === undefined || extension === '.parquet' || extension === '.pq') return 'parquet';
+  throw new ConfigError(
+    `--out ${out} ends in "${extension}", which convbill export does not write: name it .parquet, .csv, .ndjson (.jsonl, .json) or .arrow, or pass --format.`,
+  );
 }
+
+/** What the export's closing line calls each format. */
+export const FORMAT_NAMES: Record<ExportFormat, string> = { parquet: 'Parquet', csv: 'CSV', ndjson: 'NDJSON (one JSON object per line)', arrow: 'Arrow IPC' };
 
 /** Writes the table (filtered by `where`) to `out`; returns the number of rows written. */
 export async function exportTable(options: ExportOptions): Promise<number> {
