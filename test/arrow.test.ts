@@ -242,6 +242,9 @@ describe('arrow and exports', () => {
       new ConfigError('--out x.xlsx ends in ".xlsx", which convbill export does not write: name it .parquet, .csv, .ndjson (.jsonl, .json) or .arrow, or pass --format.'),
     );
     expect(resolveExportFormat('parquet', 'x.xlsx')).toBe('parquet');
+    // DuckDB compresses text by the name; a compressed Parquet or Arrow name would be a lie
+    expect(() => resolveExportFormat(undefined, 'x.parquet.gz')).toThrow(/ends in "\.gz", which convbill export does not write/);
+    expect(() => resolveExportFormat(undefined, 'x.arrow.zst')).toThrow(/ends in "\.zst"/);
     expect(() => resolveExportFormat('xlsx', 'x')).toThrow(new ConfigError('Option --format must be one of parquet, csv, ndjson, arrow, not "xlsx".'));
   });
 

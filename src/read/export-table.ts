@@ -47,11 +47,13 @@ export function parseExportFormat(value: string): ExportFormat {
  */
 export function resolveExportFormat(flag: string | undefined, out: string): ExportFormat {
   if (flag !== undefined) return parseExportFormat(flag);
-  const name = basename(out).toLowerCase().replace(/\.(gz|zst)$/, '');
+  const file = basename(out).toLowerCase();
+  // DuckDB compresses text by the name's last extension; Parquet and Arrow it would not
+  const name = file.replace(/\.(gz|zst)$/, '');
   if (name.endsWith('.csv')) return 'csv';
   if (/\.(ndjson|jsonl|json)$/.test(name)) return 'ndjson';
-  if (/\.(arrow|feather|ipc)$/.test(name)) return 'arrow';
-  const extension = /.(\.[^.]+)$/.exec(name)?.[1];
+  const extension = /.(\.[^.]+)$/.exec(name === file ? name : file)?.[1];
+  if (/^\.(arrow|feather|ipc)$/.test(extension ?? '')) return 'arrow';
   if (extension === undefined || extension === '.parquet' || extension === '.pq') return 'parquet';
   throw new ConfigError(
     `--out ${out} ends in "${extension}", which convbill export does not write: name it .parquet, .csv, .ndjson (.jsonl, .json) or .arrow, or pass --format.`,
