@@ -199,15 +199,21 @@ describeClickHouse('ClickHouse: publishing by partition behind the run manifest'
     const duckdb = { ...options(asOf), engine: 'duckdb' as const, db: join(dir, 'duck', 'convbill.duckdb'), parquetDir: join(dir, 'duck', 'parquet') };
     await build(duckdb);
     let compared = 0;
+    let unknown = 0;
+    // an account billed nowhere fails on both; only DuckDB, which holds every key, offers close matches
+    const outcome = (explained: Promise<Awaited<ReturnType<typeof explain>>>) =>
+      explained.then((conversations) => ({ conversations }), (error: Error) => ({ error: error.message.replace(/(; the closest .*)?\.$/, '') }));
     for (const account of ['cust-1', 'cust-17', 'cust-250', 'nobody']) {
       for (const org of ['acme', 'globex']) {
-        const onClickHouse = await explain({ db: options(asOf).db, org, account, clickhouse: options(asOf).clickhouse });
-        const onDuckDB = await explain({ db: duckdb.db, org, account });
+        const onClickHouse = await outcome(explain({ db: options(asOf).db, org, account, clickhouse: options(asOf).clickhouse }));
+        const onDuckDB = await outcome(explain({ db: duckdb.db, org, account }));
         expect(onClickHouse).toEqual(onDuckDB);
-        compared += onDuckDB.reduce((sum, conversation) => sum + conversation.interactions.length, 0);
+        if ('error' in onDuckDB) unknown += 1;
+        else compared += onDuckDB.conversations.reduce((sum, conversation) => sum + conversation.interactions.length, 0);
       }
     }
     expect(compared).toBeGreaterThan(5);
+    expect(unknown).toBeGreaterThanOrEqual(2);
   }, 120_000);
 
   it('diff tells the same count changes, and their causes, on both engines', async () => {

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../src/engine/errors.js';
+import { ConfigError, RunError } from '../src/engine/errors.js';
 import { type ExplainedConversation, explain, formatExplain } from '../src/read/explain.js';
 import { buildFacts, tempDir, writeCsv, writeParquet, type InputRow } from './helpers.js';
 
@@ -149,9 +149,12 @@ describe('explain: the seed examples', () => {
     expect(await explainOrg('s5', 'cust-1', { integration: 'fb-1', cycle: '2024-02-01' })).toEqual([]);
   });
 
-  it('an unknown org or account has no conversations', async () => {
-    expect(await explainOrg('nobody')).toEqual([]);
-    expect(await explainOrg('s1', 'someone-else')).toEqual([]);
+  it('an org or account billed nowhere fails with the closest billed ids; a filter that matches nothing is no conversations', async () => {
+    await expect(explainOrg('s9')).rejects.toThrow(new RunError(`Org "s9" has no billed conversation in ${db}; the closest billed orgs: "s1", "s2", "s3".`));
+    await expect(explainOrg('s7', 'customer-acount')).rejects.toThrow(
+      new RunError('Account "customer-acount" has no billed conversation in org "s7"; the closest billed accounts: "customer-account", "manager-account".'),
+    );
+    expect(await explainOrg('s1', 'cust-1', { cycle: '2023-01-01' })).toEqual([]);
     expect(formatExplain([], 'table')).toBe('no conversations');
   });
 
@@ -178,6 +181,8 @@ describe('explain: the seed examples', () => {
     expect(JSON.parse(run.stdout)).toEqual(await explainOrg('s4'));
     const missing = cli(['--org', 's4']);
     expect([missing.status, missing.stderr]).toEqual([2, "convbill: error: required option '--account <account>' not specified\n"]);
+    const typo = cli(['--org', 's4', '--account', 'cust-11']);
+    expect([typo.status, typo.stdout, typo.stderr]).toEqual([1, '', 'convbill: Account "cust-11" has no billed conversation in org "s4"; the closest billed accounts: "cust-1".\n']);
   });
 });
 

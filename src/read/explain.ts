@@ -138,10 +138,33 @@ export async function explain(options: ExplainOptions): Promise<ExplainedConvers
       .catch((error: unknown) => {
         throw new RunError(`Explaining account ${options.account} of org ${options.org} failed: ${engineMessage(error)}.`, { cause: error });
       });
+    if (rows.length === 0) await assertKnownKeys(warehouse, options);
     return rows.map(shape);
   } finally {
     warehouse.close();
   }
+}
+
+/**
+ * Nothing to explain is an answer only for a billed account whose cycle or
+ * integration filter matched none; an org or account that is billed nowhere
+ * is most likely a typo, and a support script must not read it as "owes
+ * nothing". (On ClickHouse the working database holds only the account's
+ * pulled rows, so no close matches are offered there.)
+ */
+async function assertKnownKeys(warehouse: Warehouse, options: ExplainOptions): Promise<void> {
+  const [known] = await warehouse.rows<{ org_known: boolean; account_known: boolean; closest: string[] | null }>(
+    namedQuery('explain_known_keys'),
+    { org: options.org, account: options.account },
+  );
+  if (!known || known.account_known) return;
+  const byAccount = known.org_known || options.clickhouse !== undefined;
+  const closest = options.clickhouse ? '' : (known.closest ?? []).map((id) => JSON.stringify(id)).join(', ');
+  const what = byAccount
+    ? `Account ${JSON.stringify(options.account)} has no billed conversation in org ${JSON.stringify(options.org)}`
+    : `Org ${JSON.stringify(options.org)} has no billed conversation in ${options.db}`;
+  const hint = closest ? `; the closest billed ${byAccount ? 'accounts' : 'orgs'}: ${closest}` : '';
+  throw new RunError(`${what}${hint}.`);
 }
 
 /**
