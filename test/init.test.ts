@@ -36,8 +36,9 @@ describe('convbill init', () => {
     const config = readConfigFile(result.config);
     const known = knownConfigKeys();
     expect(known.length).toBeGreaterThan(10);
-    // left out on purpose: as_of (its default is now), engine and clickhouse (DuckDB needs no server; a cluster is the user's to name)
-    const leftOut = ['as_of', 'engine', 'clickhouse'];
+    // left out on purpose: as_of (its default is now), engine and clickhouse (DuckDB needs no server; a cluster is
+    // the user's to name), threads and memory_limit (this machine's, in a config meant to be committed)
+    const leftOut = ['as_of', 'engine', 'clickhouse', 'threads', 'memory_limit'];
     expect(Object.keys(config).sort()).toEqual(known.filter((key) => !leftOut.includes(key)));
     const help = initHelp();
     for (const key of known) expect(help, `init --help does not explain "${key}"`).toMatch(new RegExp(`^  ${key} +\\S`, 'm'));

@@ -11,7 +11,6 @@
  * The sample rows are dated in the two months before today, because as-of
  * defaults to now: fixed dates would age into years of empty cycles.
  */
-import { availableParallelism, totalmem } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type ConfigFile, DEFAULT_CONFIG_FILE } from './config-file.js';
@@ -23,6 +22,8 @@ const LEFT_OUT = {
   as_of: 'its default is now; a fixed as-of in a nightly config would freeze the facts',
   engine: 'DuckDB, the embedded default, needs no server; set "engine": "clickhouse" with "clickhouse" to run on a cluster',
   clickhouse: 'a cluster is yours to name: {"url": "http://host:8123", "cluster": "<name in remote_servers>", "database": "<name>"}',
+  threads: "a committed config travels between machines, and one machine's cores would bind the next; DuckDB's default is one per core",
+  memory_limit: "one machine's memory would bind the next; DuckDB's default is 80% of the machine's, and --memory-limit sets it for one run",
 } as const;
 
 type Written = Required<Omit<ConfigFile, keyof typeof LEFT_OUT>>;
@@ -41,8 +42,8 @@ const KEY_HELP: Record<keyof Required<ConfigFile>, string> = {
   timezone: 'the default cycle rule: the IANA timezone of cycle boundaries (default UTC)',
   orgs: 'per-org cycle rules, {"org": {"anchor_day": 15, "timezone": "Europe/Paris"}}',
   as_of: `the instant the facts are computed as of; not written by init: ${LEFT_OUT.as_of}`,
-  threads: 'DuckDB worker threads (init writes this machine\'s cores; DuckDB\'s default is one per core)',
-  memory_limit: 'DuckDB memory limit, e.g. "2GB"; work past it spills to <db>.tmp (init writes 80% of this machine\'s memory)',
+  threads: `DuckDB worker threads, e.g. 4; not written by init: ${LEFT_OUT.threads}`,
+  memory_limit: `DuckDB memory limit, e.g. "2GB"; work past it spills to <db>.tmp; not written by init: ${LEFT_OUT.memory_limit}`,
   published_db: 'the read-only copy each build publishes for readers (default <db name>_published.duckdb)',
   max_reject_rate: 'fail the build, publishing nothing, when more than this share (0-1) of the rows read are rejected',
   price_book: 'a price book CSV or JSON: org_id, platform, integration_id, currency, unit_price, included_conversations, tier_up_to',
@@ -124,7 +125,6 @@ export function formatInit(result: InitResult): string {
 }
 
 function starterConfig(): Written {
-  const GiB = 1024 ** 3;
   return {
     db: 'out/convbill.duckdb',
     parquet_dir: 'out/convbill_parquet',
@@ -139,8 +139,6 @@ function starterConfig(): Written {
     anchor_day: 1,
     timezone: 'UTC',
     orgs: { globex: { anchor_day: 15, timezone: 'Europe/Paris' } },
-    threads: availableParallelism(),
-    memory_limit: `${Math.max(1, Math.floor((totalmem() * 0.8) / GiB))}GiB`,
     max_reject_rate: 0.05,
     price_book: 'prices.csv',
     prices: [{ org_id: 'globex', currency: 'EUR', included_conversations: 1, tiers: [{ up_to: 100, unit_price: '0.0450' }, { unit_price: '0.0300' }] }],
