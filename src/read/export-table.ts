@@ -52,7 +52,7 @@ export function resolveExportFormat(flag: string | undefined, out: string): Expo
   const name = file.replace(/\.(gz|zst)$/, '');
   if (name.endsWith('.csv')) return 'csv';
   if (/\.(ndjson|jsonl|json)$/.test(name)) return 'ndjson';
-  const extension = /.(\.[^.]+)$/.exec(name === file ? name : file)?.[1];
+  const extension = /.(\.[^.]+)$/.exec(file)?.[1];
   if (/^\.(arrow|feather|ipc)$/.test(extension ?? '')) return 'arrow';
   if (extension === undefined || extension === '.parquet' || extension === '.pq') return 'parquet';
   throw new ConfigError(
