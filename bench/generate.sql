@@ -2,12 +2,23 @@
 -- grain: one row per synthetic input row, written straight to Parquet.
 -- purpose: a seeded, reproducible interaction log for benchmarks: 20 orgs,
 --          about 400 integrations over 6 platforms, accounts that repeat with a
---          skewed distribution, a year of start times, durations from minutes
---          to weeks (a few percent cross a cycle boundary), about 0.5% open,
---          about 0.5% exact duplicates and 0.1% bad rows.
+--          skewed distribution, start times over the file's span, durations
+--          from minutes to weeks (a few percent cross a cycle boundary), about
+--          0.5% exact duplicates and 0.1% bad rows.
+--          Open interactions, as an export shows them (open = 'in_progress'):
+--          those still running when the file's span ends (about 0.4% of a
+--          year's rows, all started in its last two weeks). A later file (a
+--          night) also carries the closing row of every interaction of the
+--          file before it (close_*) that ended within its own span, as a
+--          vendor's next export does. open = 'stale' is the worst case the
+--          rules allow instead: 0.5% of rows open forever, whatever their start,
+--          so that every later as-of changes conversations in every cycle.
 -- parameters: rows, seed, path, first (the first row number, so that a later
 --             day's rows get interaction ids of their own), start and days
---             (the span of start times) — substituted by bench/generate.ts.
+--             (the span of start times), open, and close_first, close_rows,
+--             close_start, close_days (the earlier file whose interactions
+--             this one closes; close_rows 0 for none) — substituted by
+--             bench/generate.ts.
 copy (
     with numbered as (
         select
@@ -41,9 +52,55 @@ copy (
                 + to_microseconds((numbered.h_start % ({{days}} * 86400))::bigint * 1000000) as started_at,
             -- log-uniform from one minute to two weeks
             exp(ln(60) + (numbered.h_duration % 1000000) / 1000000.0 * (ln(14 * 86400) - ln(60)))::bigint as duration_s,
-            numbered.h_duration % 200 = 7 as is_open
+            numbered.h_duration % 200 = 7 as is_stale
         from with_duplicates
         inner join numbered on with_duplicates.source_n = numbered.n
+    ),
+
+    this_file as (
+        select
+            h_flags,
+            n,
+            org_n,
+            integration_n,
+            account_n,
+            started_at,
+            case
+                when '{{open}}' = 'stale' and is_stale then null
+                when '{{open}}' = 'in_progress'
+                    and started_at + to_seconds(duration_s) > timestamptz '{{start}}' + to_days({{days}}) then null
+                else started_at + to_seconds(duration_s)
+            end as ended_at
+        from regenerated
+    ),
+
+    -- the interactions of the earlier file, regenerated from the same hashes
+    earlier as (
+        select
+            range as n,
+            hash(range, {{seed}} + 5) as h_flags,
+            (hash(range, {{seed}}) >> 11) % 20 as org_n,
+            (hash(range, {{seed}} + 1) >> 17) % 20 as integration_n,
+            floor(pow((hash(range, {{seed}} + 2) % 1000000) / 1000000.0, 3) * 2000000)::bigint as account_n,
+            timestamptz '{{close_start}}'
+                + to_microseconds((hash(range, {{seed}} + 3) % ({{close_days}} * 86400))::bigint * 1000000) as started_at,
+            exp(ln(60) + (hash(range, {{seed}} + 4) % 1000000) / 1000000.0 * (ln(14 * 86400) - ln(60)))::bigint as duration_s
+        from range({{close_first}}, {{close_first}} + {{close_rows}})
+    ),
+
+    -- open when the earlier file ended (this file's start), ended within this file's span
+    closing as (
+        select h_flags, n, org_n, integration_n, account_n, started_at, started_at + to_seconds(duration_s) as ended_at
+        from earlier
+        where '{{open}}' = 'in_progress'
+            and started_at + to_seconds(duration_s) > timestamptz '{{start}}'
+            and started_at + to_seconds(duration_s) <= timestamptz '{{start}}' + to_days({{days}})
+    ),
+
+    every_row as (
+        select h_flags, n, org_n, integration_n, account_n, started_at, ended_at from this_file
+        union all
+        select h_flags, n, org_n, integration_n, account_n, started_at, ended_at from closing
     )
 
     select
@@ -54,6 +111,6 @@ copy (
         'i-' || n as interaction_id,
         'acct-' || account_n as customer_account_id,
         started_at,
-        case when is_open then null else started_at + to_seconds(duration_s) end as ended_at
-    from regenerated
+        ended_at
+    from every_row
 ) to '{{path}}' (format parquet);

@@ -2,7 +2,7 @@
  * `npm run bench -- [--rows N] [--reps 3] [--work DIR] [--only id,id]`
  * (ids: convbill, convbill-2gb, clickhouse, clickhouse-1shard, clickhouse-node,
  * floor-bare, floor-spec, postgres, naive, nightly-full, nightly, nightly-none,
- * nightly-asof)
+ * nightly-asof, nightly-asof-stale)
  *
  * Generates (once) a seeded synthetic log of N rows as Parquet, then runs
  * every contender on it, each repetition in a fresh process, and prints a
@@ -16,7 +16,12 @@
  * once, untimed), as a nightly job does. Two more nightly builds start from
  * such a copy with no new file: `nightly-none` at the history's as-of (nothing
  * to do), `nightly-asof` one day later (the history alone at NEXT_AS_OF, its
- * own dataset for the totals check). The partitions each nightly build
+ * own dataset for the totals check). Open interactions are those still
+ * running at the history's end, and the day closes those that end within it,
+ * as a vendor's exports do; `nightly-asof-stale` is the worst case instead:
+ * as-of +1 day on a history whose 0.5% open interactions never close, whatever
+ * their start, so every later as-of changes conversations in every cycle they
+ * span (rules §6). The partitions each nightly build
  * rebuilt follow the table, and a table of where a DuckDB build's time goes
  * (its phases, and its five slowest models and audits) after that.
  *
@@ -37,7 +42,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { clickhouseServerUnavailable, clickhouseUnavailable, clickhouseUrl } from './clickhouse.js';
 import type { ContenderArgs, ContenderResult } from './contenders.js';
-import { AS_OF, benchDataset, generateOnce } from './generate.js';
+import { AS_OF, benchDataset, benchDay, parquetRows } from './generate.js';
 import { postgresBinaries } from './postgres.js';
 import { runContender } from './spawn.js';
 
@@ -59,13 +64,15 @@ interface Contender {
   setup?: string;
 }
 
-type Dataset = 'history' | 'history+day' | 'history@next';
+/** stale@next: the worst-case history (bench/generate.sql, open = 'stale', 0.5% of its rows open forever) at NEXT_AS_OF */
+type Dataset = 'history' | 'history+day' | 'history@next' | 'stale@next';
 
 /** Contenders find the same totals on the same dataset; these are its words in the totals line. */
 const DATASETS: Record<Dataset, string> = {
   history: 'history',
   'history+day': 'history + 1 day',
   'history@next': 'history as of a day later',
+  'stale@next': 'worst-case history as of a day later',
 };
 
 const CONTENDERS: Contender[] = [
@@ -110,6 +117,13 @@ const CONTENDERS: Contender[] = [
   { id: 'nightly', name: 'nightly', label: 'history + 1 day: nightly increment', dataset: 'history+day', setup: 'convbill' },
   { id: 'nightly-none', name: 'nightly', label: 'history, nothing new, same as-of: nightly', setup: 'convbill' },
   { id: 'nightly-asof', name: 'nightly', label: 'history, no new file, as-of +1 day: nightly', dataset: 'history@next', setup: 'convbill' },
+  {
+    id: 'nightly-asof-stale',
+    name: 'nightly',
+    label: 'worst case, 0.5% open forever: as-of +1 day: nightly',
+    dataset: 'stale@next',
+    setup: 'convbill',
+  },
 ];
 
 function median(values: number[]): number {
@@ -134,9 +148,8 @@ const rows = Number(values.rows);
 const reps = Number(values.reps);
 const work = resolve(values.work as string);
 const input = await benchDataset(work, rows);
-const day = join(work, 'data', `rows-${rows}-seed42-day.parquet`);
-const dayRows = Math.max(1, Math.round(rows / 365));
-await generateOnce(day, dayRows, { first: rows, start: '2026-01-01 00:00:00+00', days: 1 });
+const { path: day, rows: dayRows } = await benchDay(work, rows);
+const closingRows = Number(await parquetRows(day)) - dayRows;
 
 const only = values.only?.split(',');
 const results: Record<string, unknown>[] = [];
@@ -150,8 +163,10 @@ for (const contender of CONTENDERS.filter((c) => !only || only.includes(c.id))) 
     continue;
   }
   const dataset = contender.dataset ?? 'history';
+  const stale = dataset === 'stale@next';
+  const history = stale ? await benchDataset(work, rows, 'stale') : input;
   const args: ContenderArgs = {
-    input,
+    input: history,
     ...(dataset === 'history+day' && { day }),
     asOf: dataset === 'history' ? AS_OF : NEXT_AS_OF,
     work: join(work, 'run', contender.id),
@@ -160,11 +175,12 @@ for (const contender of CONTENDERS.filter((c) => !only || only.includes(c.id))) 
   try {
     if (contender.setup) {
       // one untimed run per setup and bench run, shared by the contenders that start from it (they copy it, or only read it)
-      args.base = join(work, 'run', `${contender.setup}-base`);
-      if (!prepared.has(contender.setup)) {
+      const setup = `${contender.setup}${stale ? '-stale' : ''}`;
+      args.base = join(work, 'run', `${setup}-base`);
+      if (!prepared.has(setup)) {
         process.stderr.write(`${contender.label}: preparing what it starts from with ${contender.setup} (untimed)\n`);
-        runOnce({ ...contender, name: contender.setup }, { input, asOf: AS_OF, work: args.base });
-        prepared.add(contender.setup);
+        runOnce({ ...contender, name: contender.setup }, { input: history, asOf: AS_OF, work: args.base });
+        prepared.add(setup);
       }
     }
     for (let rep = 0; rep < reps; rep += 1) {
@@ -287,7 +303,7 @@ const fullDay = measured.find((r) => r.id === 'nightly-full');
 const nightlyDay = measured.find((r) => r.id === 'nightly');
 if (fullDay && nightlyDay) {
   lines.push(
-    `Nightly increment (${dayRows.toLocaleString('en')} rows) / full rebuild of the same data: ${((100 * nightlyDay.seconds) / fullDay.seconds).toFixed(1)}% of the time, ${(nightlyDay.maxRssKb / fullDay.maxRssKb).toFixed(2)}x the memory.`,
+    `Nightly increment (${dayRows.toLocaleString('en')} new rows and ${closingRows.toLocaleString('en')} closing rows) / full rebuild of the same data: ${((100 * nightlyDay.seconds) / fullDay.seconds).toFixed(1)}% of the time, ${(nightlyDay.maxRssKb / fullDay.maxRssKb).toFixed(2)}x the memory.`,
   );
 }
 
