@@ -280,7 +280,7 @@ describe('connection handling', () => {
     try {
       expect(await countIntegrations(db)).toBe(7);
       const inserted = await db.transaction().execute((trx) =>
-        trx.insertInto('dim_integrations').values({ org_id: 'default', integration_id: 'new', platform: 'sms' }).executeTakeFirstOrThrow(),
+        trx.insertInto('dim_integrations').values({ org_id: 'default', integration_id: 'new', platform: 'sms', platform_source: 'input' }).executeTakeFirstOrThrow(),
       );
       expect(inserted.numInsertedOrUpdatedRows).toBe(1n);
       expect(await countIntegrations(db)).toBe(8);
