@@ -8,7 +8,7 @@
  * detail facts are a view over Parquet, neither of which carries NOT NULL,
  * so information_schema calls every published column nullable. Declaring
  * NOT NULL in the marts would not reach the copy either. The list is held
- * to the SQL by test/typed-api.test.ts: none of these columns holds a null
+ * to the SQL by test/typed-strict.test.ts: none of these columns holds a null
  * on real builds (the demo, and one built to produce every nullable case),
  * each names a real column, and it covers every NOT NULL the working
  * database's own DDL declares (state tables, fct_conversation_counts).
