@@ -46,7 +46,8 @@ export { openWarehouse, type OpenWarehouseOptions } from './typed/open-warehouse
 export { DuckDBDialect, type DuckDBDialectConfig } from './typed/dialect.js';
 export { ClickHouseDialect } from './typed/clickhouse/dialect.js';
 export type * from './typed/schema.js';
-export { arrowBatches, arrowTable, type ArrowOptions } from './read/arrow.js';
+// decimalString: an Arrow Decimal cell (apache-arrow gives the unscaled integer) as exact text at its scale.
+export { arrowBatches, arrowTable, decimalString, type ArrowOptions } from './read/arrow.js';
 // arrowBatches, arrowTable and DuckDBDialect accept an open Warehouse.
 export { Warehouse, type WarehouseOptions } from './engine/duckdb/warehouse.js';
 

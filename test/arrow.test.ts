@@ -17,7 +17,7 @@ import {
 } from '@duckdb/node-api';
 import { type Data, type Decimal, RecordBatchReader, Table, Type, tableFromIPC } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { arrowBatches, arrowTable } from '../src/read/arrow.js';
+import { arrowBatches, arrowTable, decimalString } from '../src/read/arrow.js';
 import { ConfigError, RunError } from '../src/engine/errors.js';
 import { PUBLISHED_TABLES } from '../src/build/publish.js';
 import { publishedPathOf } from '../src/config/warehouse-paths.js';
@@ -162,6 +162,48 @@ describe('arrow and exports', () => {
       const sizes: number[] = [];
       for await (const batch of arrowBatches(warehouse, `select range as n from range(10000)`, { batchRows: 3000 })) sizes.push(batch.numRows);
       expect(sizes).toEqual([4096, 4096, 1808]);
+    } finally {
+      warehouse.close();
+    }
+  });
+
+  it("decimals come back as DuckDB's exact text: as strings with decimals 'string', and through decimalString from Decimal128", async () => {
+    const order = 'order by org_id, cycle_start, integration_id';
+    const expected = (await duckRows(published, `select amount::varchar from fct_conversation_charges ${order}`)).rows.map(([text]) => text);
+    expect(expected).toEqual(expect.arrayContaining(['0.012500', '0.100000', null]));
+    const select = `select amount from fct_conversation_charges ${order}`;
+    const asText = await arrowTable(published, select, { decimals: 'string' });
+    expect(String(asText.schema.fields[0]!.type)).toBe('Utf8');
+    expect(asText.toArray().map((row) => row.amount)).toEqual(expected);
+    expect(JSON.parse(JSON.stringify(asText.toArray()))).toEqual(expected.map((amount) => ({ amount })));
+    const exact = await arrowTable(published, select);
+    const { scale } = exact.schema.fields[0]!.type as Decimal;
+    expect(scale).toBe(6);
+    expect(exact.toArray().map((row) => decimalString(row.amount, scale))).toEqual(expected);
+
+    // the edges of DECIMAL(38, s) and HUGEINT, both ways, against DuckDB's own casts to text
+    const warehouse = await Warehouse.open(':memory:');
+    try {
+      const values = [
+        '12.5::decimal(38,6)', '-12.5::decimal(38,6)', '-0.000001::decimal(38,6)', '0::decimal(38,6)', '1.50::decimal(4,2)', '-7.125::decimal(18,3)',
+        '99999999999999999999999999999999.999999::decimal(38,6)', '-99999999999999999999999999999999.999999::decimal(38,6)',
+        '170141183460469231731687303715884105727::hugeint', '(-170141183460469231731687303715884105727 - 1)::hugeint', '-1::hugeint',
+      ];
+      // one column per value, each of its own type; a second row of nulls
+      const columns = values.map((value, i) => `${value} as c${i}`).join(', ');
+      const nulls = values.map((value, i) => `null::${value.split('::').pop()} as c${i}`).join(', ');
+      const sql = `select 1 as row, ${columns} union all select 2, ${nulls} order by row`;
+      const texts = (await duckRows(warehouse, `select ${values.map((_, i) => `c${i}::varchar`).join(', ')} from (${sql})`)).rows;
+      expect(texts[0]!.slice(0, 3)).toEqual(['12.500000', '-12.500000', '-0.000001']);
+      expect(texts[0]![8]).toBe('170141183460469231731687303715884105727');
+      const cells = (table: Table, cell: (value: unknown, column: number) => unknown) =>
+        table.toArray().map((row) => values.map((_, i) => cell(row[`c${i}`], i + 1)));
+      const strings = await arrowTable(warehouse, sql, { decimals: 'string' });
+      expect(strings.schema.fields.slice(1).map((field) => String(field.type))).toEqual(values.map(() => 'Utf8'));
+      expect(cells(strings, (value) => value)).toEqual(texts);
+      const decimals = await arrowTable(warehouse, sql);
+      expect(cells(decimals, (value, column) => decimalString(value as Uint32Array | null, (decimals.schema.fields[column]!.type as Decimal).scale))).toEqual(texts);
+      expect(decimalString(-1234567n, 2)).toBe('-12345.67');
     } finally {
       warehouse.close();
     }

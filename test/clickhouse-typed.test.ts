@@ -160,7 +160,7 @@ describeClickHouse('ClickHouse readers', (target) => {
     const reader = openWarehouse(undefined, { config });
     try {
       expect(await reader.selectFrom('fct_conversation_counts').select(['org_id', 'conversations']).execute()).toEqual([{ org_id: 'acme', conversations: NASTY.length }]);
-      await expect(reader.insertInto('rejected_interactions').values({ source_file: 'x', source_row: 1, reason: 'r', raw: '' }).execute()).rejects.toThrow(/read-only.*INSERT statements are not reads/);
+      await expect(reader.insertInto('rejected_interactions').values({ source_file: 'x', source_row: 1, reason: 'r', raw: '', load_id: 1 }).execute()).rejects.toThrow(/read-only.*INSERT statements are not reads/);
       await expect(sql`select * from numbers(2)`.execute(reader)).rejects.toThrow(/Table functions are forbidden in readonly mode/);
     } finally {
       await reader.destroy();

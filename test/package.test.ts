@@ -33,6 +33,7 @@ const PUBLIC_NAMES = [
   'build',
   'checkDictionary',
   'dataDictionary',
+  'decimalString',
   'diffRuns',
   'explain',
   'exportClickHouseTable',

@@ -14,6 +14,7 @@ import { publishedPathOf } from '../src/config/warehouse-paths.js';
 import type { Database } from '../src/typed/schema.js';
 import { buildSchemaDatabase, schemaSource, tsType } from '../scripts/gen-schema-types.js';
 import { openWarehouse } from '../src/typed/open-warehouse.js';
+import { isNonNull } from '../src/typed/non-null-columns.js';
 import { Warehouse } from '../src/engine/duckdb/warehouse.js';
 import { type InputRow, buildFacts, tempDir, writeCsv } from './helpers.js';
 
@@ -27,7 +28,7 @@ describe('generated types', () => {
     expect(await schemaSource(published)).toBe(readFileSync(new URL('../src/typed/schema.ts', import.meta.url), 'utf8'));
   });
 
-  it('every value the driver returns has the type src/typed/schema.ts gives its column', async () => {
+  it('every value the driver returns has the type src/typed/schema.ts gives its column, null only where it allows one', async () => {
     const db = openWarehouse(published);
     try {
       const tables = await db.introspection.getTables();
@@ -38,7 +39,10 @@ describe('generated types', () => {
         for (const row of rows as Record<string, unknown>[]) {
           for (const column of table.columns) {
             const value = row[column.name];
-            if (value === null) continue;
+            if (value === null) {
+              expect(isNonNull(table.name, column.name), `${table.name}.${column.name} is typed non-null but holds null`).toBe(false);
+              continue;
+            }
             expect(typeof value, `${table.name}.${column.name}`).toBe(tsType(column.dataType));
             if (column.dataType === 'TIMESTAMP WITH TIME ZONE') expect(value).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
             if (column.dataType.startsWith('DECIMAL')) expect(value).toMatch(/^-?\d+\.\d{6}$/);
@@ -280,7 +284,7 @@ describe('connection handling', () => {
     try {
       expect(await countIntegrations(db)).toBe(7);
       const inserted = await db.transaction().execute((trx) =>
-        trx.insertInto('dim_integrations').values({ org_id: 'default', integration_id: 'new', platform: 'sms' }).executeTakeFirstOrThrow(),
+        trx.insertInto('dim_integrations').values({ org_id: 'default', integration_id: 'new', platform: 'sms', platform_source: 'input' }).executeTakeFirstOrThrow(),
       );
       expect(inserted.numInsertedOrUpdatedRows).toBe(1n);
       expect(await countIntegrations(db)).toBe(8);

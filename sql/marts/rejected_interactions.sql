@@ -13,9 +13,9 @@
 --   reason: why: malformed_row, missing_integration_id, missing_customer_account_id, missing_timestamp, invalid_timestamp, implausible_timestamp, ended_before_started, conflicting_customer_account, after_as_of or outside_billing_cycles
 --   raw: the row as read: a JSON object of the contract's columns under its source's mapping; for a malformed_row, {line, text, error}: the line the reader saw, its text and the reader's words
 --   load_id: the load of the file version (rpt_source_files)
---   org_id: the row's organisation ('default' when it names none)
---   integration_id: the row's integration, when it has one
---   interaction_key: the merged interaction the row belonged to: its interaction_id, or '~row:' and a hash of its content
+--   org_id: the row's organisation ('default' when it names none); null for a malformed_row
+--   integration_id: the row's integration, when it has one (never for a malformed_row)
+--   interaction_key: the merged interaction the row belonged to: its interaction_id, or '~row:' and a hash of its content; null for a malformed_row
 with all_rejects as (
     select load_id, source_row, reason, raw, org_id, integration_id, interaction_key
     from int_row_rejects

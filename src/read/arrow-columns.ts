@@ -4,7 +4,8 @@
  *
  * Types are kept exact: instants are Timestamp(MICROSECOND, "UTC") holding
  * DuckDB's own microseconds (never a JS Date, which keeps milliseconds), and
- * DECIMAL is Arrow's 128-bit Decimal holding DuckDB's scaled integer.
+ * DECIMAL is Arrow's 128-bit Decimal holding DuckDB's scaled integer, or,
+ * when asked (`decimals: 'string'`), DuckDB's own exact text for it.
  */
 import {
   type DuckDBDateValue,
@@ -198,8 +199,16 @@ class Utf8Column extends Column {
 const micros = (value: DuckDBValue) => (value as { micros: bigint }).micros;
 const number = (value: DuckDBValue) => value as number;
 const big = (value: DuckDBValue) => value as bigint;
-export function columnFor(name: string, type: DuckDBType): Column {
+
+/** How DECIMAL (and HUGEINT, which Arrow holds as a decimal) columns come out. */
+export type DecimalOutput = 'decimal' | 'string';
+
+export function columnFor(name: string, type: DuckDBType, decimals: DecimalOutput = 'decimal'): Column {
   const field = (arrowType: DataType) => new Field(name, arrowType, true);
+  if (decimals === 'string' && (type.typeId === DuckDBTypeId.DECIMAL || type.typeId === DuckDBTypeId.HUGEINT)) {
+    // DuckDBDecimalValue's text is DuckDB's own: every digit of the scale kept, as `amount::varchar` prints it
+    return new Utf8Column(field(new Utf8()), (value) => String(value));
+  }
   switch (type.typeId) {
     case DuckDBTypeId.BOOLEAN: return new BoolColumn(field(new Bool()));
     case DuckDBTypeId.TINYINT: return new FixedColumn(field(new Int8()), (n) => new Int8Array(n), number);

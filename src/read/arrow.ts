@@ -5,13 +5,13 @@
  * memory goes through a few chunks at a time and is never read whole; each
  * column's values are copied as arrow-columns.ts says, types kept exact.
  */
-import type { DuckDBType } from '@duckdb/node-api';
+import { DuckDBDecimalValue, type DuckDBType } from '@duckdb/node-api';
 import { RecordBatch, Schema, Struct, Table, makeData } from 'apache-arrow';
 import { RunError, engineMessage } from '../engine/errors.js';
 import { isRefusal } from '../engine/duckdb/sandbox.js';
 import { Warehouse } from '../engine/duckdb/warehouse.js';
 import { sqlIdentifier } from '../engine/sql-text.js';
-import { columnFor } from './arrow-columns.js';
+import { type DecimalOutput, columnFor } from './arrow-columns.js';
 import { checkedFolders } from './query.js';
 
 export interface ArrowOptions {
@@ -22,6 +22,12 @@ export interface ArrowOptions {
   threads?: number;
   /** when opening a database by path: folders the SQL may read files from (as query's); none by default */
   allowedDirectories?: string[];
+  /**
+   * 'decimal' (default): DECIMAL and HUGEINT columns are Arrow Decimal128, exact, which
+   * apache-arrow hands back as the unscaled integer (see decimalString);
+   * 'string': Utf8 columns of DuckDB's exact text, '12.500000', ready for JSON.
+   */
+  decimals?: DecimalOutput;
 }
 
 const DEFAULT_BATCH_ROWS = 65_536;
@@ -67,7 +73,7 @@ export async function* arrowBatches(
       throw fail(error);
     });
     const types = result.columnTypes();
-    const columns = result.deduplicatedColumnNames().map((name, i) => columnFor(name, types[i] as DuckDBType));
+    const columns = result.deduplicatedColumnNames().map((name, i) => columnFor(name, types[i] as DuckDBType, options.decimals));
     const schema = new Schema(columns.map((column) => column.field));
     const batch = (rows: number) => {
       const children = columns.map((column) => column.finish());
@@ -101,4 +107,27 @@ export async function arrowTable(source: Warehouse | string, sqlOrTable: string,
   const batches: RecordBatch[] = [];
   for await (const batch of arrowBatches(source, sqlOrTable, options)) batches.push(batch);
   return new Table(batches);
+}
+
+/**
+ * An Arrow Decimal value as exact text at the column's scale, as DuckDB
+ * prints it ('12.500000', '-0.000001'). apache-arrow returns a Decimal
+ * cell as its unscaled two's-complement integer (a DecimalBigNum, a
+ * Uint32Array of little-endian words), whose String() and JSON drop the
+ * scale and whose Number() rounds; `scale` is the field's
+ * (`(field.type as Decimal).scale`). A bigint is taken as the unscaled value.
+ */
+export function decimalString(value: Uint32Array | bigint, scale: number): string;
+export function decimalString(value: Uint32Array | bigint | null, scale: number): string | null;
+export function decimalString(value: Uint32Array | bigint | null, scale: number): string | null {
+  if (value === null) return null;
+  let unscaled = 0n;
+  if (typeof value === 'bigint') {
+    unscaled = value;
+  } else {
+    for (let i = value.length - 1; i >= 0; i -= 1) unscaled = (unscaled << 32n) | BigInt(value[i] as number);
+    if (value.length > 0 && (value[value.length - 1] as number) & 0x80000000) unscaled -= 1n << BigInt(32 * value.length);
+  }
+  // width is not used in the text
+  return new DuckDBDecimalValue(unscaled, 38, scale).toString();
 }

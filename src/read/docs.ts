@@ -16,6 +16,7 @@ import { type ColumnDoc, headerList, parseHeader } from '../project/sql-header.j
 import { loadStateTables } from '../project/state-tables.js';
 import { OPTIONAL, PUBLISHED_TABLES } from '../build/publish.js';
 import { Warehouse } from '../engine/duckdb/warehouse.js';
+import { isNonNull } from '../typed/non-null-columns.js';
 
 export type { ColumnDoc } from '../project/sql-header.js';
 
@@ -157,6 +158,7 @@ export function dataDictionary(root = sqlDirectory()): string {
     '',
     'The tables of the published copy (`<db name>_published.duckdb`, schema `main`), which `convbill query`, analysts and BI tools read.',
     'Instants are `TIMESTAMPTZ` (UTC); amounts are exact `DECIMAL`. The reconcile tables appear after the first `convbill reconcile` and the build after it.',
+    'A column whose null is "never" holds a value on every row, and the typed API (`openWarehouse()`) types it without `| null`.',
     '',
     '| table | grain | defined in |',
     '|---|---|---|',
@@ -173,9 +175,10 @@ export function dataDictionary(root = sqlDirectory()): string {
       '',
       `**Purpose:** ${table.purpose}`,
       '',
-      '| column | description |',
-      '|---|---|',
-      ...table.columns.map((column) => `| \`${column.name}\` | ${cell(column.description)} |`),
+      // "never": the column is in src/typed/non-null-columns.ts, so the typed API gives it no `| null`
+      '| column | null | description |',
+      '|---|---|---|',
+      ...table.columns.map((column) => `| \`${column.name}\` | ${isNonNull(table.name, column.name) ? 'never' : 'can be'} | ${cell(column.description)} |`),
       '',
       '**Lineage** (what it reads, down to the raw layer):',
       '',
