@@ -291,7 +291,8 @@ async function modelsInTransaction(
   };
   return warehouse.transaction(async () => {
     const started = performance.now();
-    phase('configuration');
+    // the configuration phase ends with the plan, which is what its line names
+    log.event('phase', { run_id: run.runId, phase: 'configuration' });
     log.setStep('plan');
     await loadCycleConfig(warehouse, options.cycles);
     await loadIntegrations(warehouse, options.integrations);

@@ -106,6 +106,8 @@ export class RunLog {
   setStep(label: string): void {
     this.label = label;
     this.labelStarted = performance.now();
+    // drawn at once: a step shorter than a tick still shows on the live line
+    if (label && this.timer) this.drawLive();
   }
 
   /** The plan is known: the steps from here on are numbered 1 to `count` (again, if a build starts over). */
