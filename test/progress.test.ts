@@ -141,6 +141,33 @@ describe('progress: off a terminal', () => {
   });
 });
 
+describe('progress: a build that starts over', () => {
+  it('an audit that asks for a full refresh: FAIL, then a new plan line, and the steps numbered again from 1', () => {
+    const dir = tempDir();
+    const header = 'interaction_id,integration_id,customer_account_id,started_at,ended_at\n';
+    writeFileSync(join(dir, 'a.csv'), `${header}i1,wa-1,c1,2024-01-02T00:00:00Z,2024-01-02T01:00:00Z\ni2,wa-1,c1,2024-01-03T00:00:00Z,2024-01-03T01:00:00Z\n`);
+    expect(convbill(dir, ['build', '--input', 'a.csv', '--as-of', AS_OF]).status).toBe(0);
+    // a late row for i1 under another account: the interaction becomes a conflict (docs/billing-rules.md §5)
+    writeFileSync(join(dir, 'b.csv'), `${header}i1,wa-1,c2,2024-01-02T00:00:00Z,2024-01-02T01:00:00Z\n`);
+    const run = convbill(dir, ['build', '--input', 'b.csv', '--as-of', AS_OF, '--verbose']);
+    expect(run.status).toBe(0);
+    const lines = run.stderr.trimEnd().split('\n');
+    const plans = lines.flatMap((line, index) => (line.startsWith('plan … OK') ? [index] : []));
+    expect(plans).toHaveLength(2);
+    const replan = plans[1];
+    const first = lines.slice(0, replan);
+    const again = lines.slice(replan);
+    expect(plannedSteps(first, /^incremental$/)).toBe(STEP_NAMES.length);
+    const failed = numberedSteps(first);
+    // every audit runs, and the attempt stops before commit
+    expect(failed.names).toEqual(STEP_NAMES.slice(0, STEP_NAMES.indexOf('commit')));
+    expect(failed.statuses[failed.names.indexOf('audit_rejected_rows_complete')]).toBe('FAIL');
+    expect(plannedSteps(again, /^full refresh: a late row made an interaction of earlier loads a conflict/)).toBe(STEP_NAMES.length);
+    expect(numberedSteps(again).names).toEqual(STEP_NAMES);
+    expect(lines.at(-1)).toMatch(new RegExp(`^Done: ${STEP_NAMES.length} steps in \\d+\\.\\d s$`));
+  });
+});
+
 interface LogEvent {
   time: string;
   event: string;

@@ -293,6 +293,7 @@ async function modelsInTransaction(
     const started = performance.now();
     // the configuration phase ends with the plan, which is what its line names
     log.event('phase', { run_id: run.runId, phase: 'configuration' });
+    log.planSteps(undefined);
     log.setStep('plan');
     await loadCycleConfig(warehouse, options.cycles);
     await loadIntegrations(warehouse, options.integrations);

@@ -110,8 +110,12 @@ export class RunLog {
     if (label && this.timer) this.drawLive();
   }
 
-  /** The plan is known: the steps from here on are numbered 1 to `count` (again, if a build starts over). */
-  planSteps(count: number): void {
+  /**
+   * The plan is known: the steps from here on are numbered 1 to `count`
+   * (again, if a build starts over). Undefined: they are not numbered, as
+   * before a plan.
+   */
+  planSteps(count: number | undefined): void {
     this.stepCount = count;
     this.stepNumber = 0;
   }

@@ -189,6 +189,7 @@ async function loaderModels(
   warehouse: Warehouse, cluster: ClickHouseCluster, options: BuildOptions, run: { runId: number; asOf: string }, log: RunLog,
 ): Promise<BuildPlan> {
   const started = performance.now();
+  log.planSteps(undefined);
   log.setStep('plan');
   await loadCycleConfig(warehouse, options.cycles);
   await loadIntegrations(warehouse, options.integrations);
