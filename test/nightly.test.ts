@@ -359,7 +359,8 @@ describe('nightly operation', () => {
 });
 
 describe('progress', () => {
-  it('shows a progress line on stderr when it is a terminal, and nothing otherwise', async () => {
+  // the lines themselves, on a real pseudo-terminal: test/progress.test.ts
+  it('shows step lines and a live line on stderr when it is a terminal, and nothing otherwise', async () => {
     const { runCli } = await import('../src/cli/main.js');
     const dir = tempDir();
     await bigInput(dir);
@@ -373,8 +374,8 @@ describe('progress', () => {
     };
     const tty = await run(true);
     expect(tty.status).toBe(0);
-    expect(tty.err).toMatch(/\r\x1b\[2Kconvbill: +(\d+%)? +(ingest|model \w+|audits|parquet export|publish)/);
-    expect(tty.err.endsWith('\r\x1b[2K')).toBe(true);
+    expect(tty.err).toMatch(/\r\x1b\[2K\[\d+\/(\d+)\] int_interactions …( +\d+%)? \d+\.\d s · build \d+\.\d s\r\x1b\[2K\[\d+\/\1\] int_interactions … OK \d+\.\d s\n/);
+    expect(tty.err).toMatch(/\n(\r\x1b\[2K)?Done: \d+ steps in \d+\.\d s\n$/);
     const piped = await run(false);
     expect(piped).toEqual({ status: 0, err: '' });
   }, 120_000);

@@ -20,6 +20,7 @@ import { loadIntegrations } from '../reference/integrations.js';
 import { RunLog } from '../engine/log.js';
 import { runAudits } from '../project/audits.js';
 import { ModelError, type ModelTiming, installMacros, runModels } from '../project/run-models.js';
+import { loadAudits, loadModels, sqlDirectory } from '../project/load-models.js';
 import { publish } from './publish.js';
 import { buildOnClickHouse } from './clickhouse/build.js';
 import { loadPrices } from '../reference/prices.js';
@@ -79,16 +80,17 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
   const warehouse = await openWorking(options);
   const timings: ModelTiming[] = [];
   let runId: number | undefined;
-  const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+  // a phase that is a step has a line of its own; the one holding the models and audits does not
+  const timed = async <T>(name: string, work: () => Promise<T>, asStep = true): Promise<T> => {
     const started = performance.now();
     const phase = name.replace(/^phase: /, '');
-    log.setStep(phase);
     log.event('phase', { run_id: runId, phase });
-    const result = await work();
+    const result = asStep ? await log.step(phase, work, { run_id: runId }) : await work();
     timings.push({ name, seconds: (performance.now() - started) / 1000 });
     return result;
   };
   log.startProgress(() => warehouse.progress());
+  let status: 'success' | 'failed' = 'failed';
   let planned: BuildPlan | undefined;
   let asOf: string | undefined;
   let report: IngestReport | undefined;
@@ -98,9 +100,12 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
     log.event('run_started', { run_id: runId, command: 'build', db: options.db });
     asOf = await resolveAsOf(warehouse, options.asOf);
     timings.push({ name: 'phase: setup', seconds: (performance.now() - buildStarted) / 1000 });
-    report = await timed('phase: ingest', () => ingest(warehouse, options, rawStoreOf(options.db)));
+    report = await timed('phase: ingest', () =>
+      ingest(warehouse, options, rawStoreOf(options.db), (file) =>
+        log.event('file', { file: file.file, status: file.status, load_id: file.loadId, rows: file.rows, read: file.read }),
+      ),
+    );
     const ingested = report;
-    for (const file of report.files) log.event('file', { file: file.file, status: file.status, load_id: file.loadId, rows: file.rows, read: file.read });
     for (const warning of report.warnings) log.warn(warning);
     for (const file of report.dropped) log.event('file', { file, status: 'dropped' });
     if (report.current.length === 0 && options.sources.length === 0) {
@@ -127,9 +132,13 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
         timings.splice(firstAttempt);
         return modelsInTransaction(warehouse, options, run, true, timings, log, error.message);
       }
-    });
+    }, false);
     const plan = planned;
-    if (plan.upToDate) return await upToDate(warehouse, options, { runId, asOf, buildStarted, startedAt, plan, report, timings, log });
+    if (plan.upToDate) {
+      const result = await upToDate(warehouse, options, { runId, asOf, buildStarted, startedAt, plan, report, timings, log });
+      status = 'success';
+      return result;
+    }
     const exportFrom = plan.fullRefresh ? null : previousRunId;
     const exported = await timed('phase: parquet export', () =>
       exportParquet(warehouse, options.parquetDir, { runId: run.runId, previousRunId: exportFrom, asOf: run.asOf }),
@@ -174,6 +183,7 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
       partitions_rebuilt: partitionsRebuilt,
       seconds: (performance.now() - buildStarted) / 1000,
     });
+    status = 'success';
     return {
       db: options.db,
       publishedDb,
@@ -204,7 +214,7 @@ export async function build(options: BuildOptions, log: RunLog = RunLog.silent()
     log.event('run_finished', { run_id: runId, status: 'failed', error: message });
     throw error;
   } finally {
-    log.stopProgress();
+    log.stopProgress(status);
     warehouse.close();
   }
 }
@@ -225,7 +235,7 @@ async function upToDate(
   },
 ): Promise<BuildResult> {
   const { runId, asOf, plan, timings, log } = run;
-  const summary = await readSummary(warehouse);
+  const summary = await log.step('summary', () => readSummary(warehouse), { run_id: runId });
   const outcome: RunOutcome = {
     status: 'success',
     asOf,
@@ -243,7 +253,7 @@ async function upToDate(
   const exportVersion = resolve(dirname(link), readlinkSync(link));
   const started = performance.now();
   removeDeadSwaps(options.parquetDir);
-  await publish(warehouse, publishedDb, { runId, exportVersion, closeRun });
+  await log.step('publish', () => publish(warehouse, publishedDb, { runId, exportVersion, closeRun }), { run_id: runId });
   timings.push({ name: 'phase: publish', seconds: (performance.now() - started) / 1000 });
   await closeRun();
   const runResults = writeRunResults(options.db, resultsOf(runId, options, run.startedAt, run.buildStarted, 'success', null, asOf, plan, timings));
@@ -281,7 +291,10 @@ async function modelsInTransaction(
   };
   return warehouse.transaction(async () => {
     const started = performance.now();
-    phase('configuration');
+    // the configuration phase ends with the plan, which is what its line names
+    log.event('phase', { run_id: run.runId, phase: 'configuration' });
+    log.planSteps(undefined);
+    log.setStep('plan');
     await loadCycleConfig(warehouse, options.cycles);
     await loadIntegrations(warehouse, options.integrations);
     await loadPrices(warehouse, options.priceBook, options.prices);
@@ -295,7 +308,14 @@ async function modelsInTransaction(
     if (forcedReason) plan.reason = forcedReason;
     plan.upToDate &&= outputsInPlace;
     if (plan.upToDate) plan.reason = `up to date: no new file, and the as-of and references of run ${plan.previousRunId}`;
-    log.event('plan', { run_id: run.runId, full_refresh: plan.fullRefresh, reason: plan.reason, loads: plan.scopeLoads.length });
+    const models = loadModels();
+    const steps = plan.upToDate ? UP_TO_DATE_STEPS : stepsOf(options, models.length, loadAudits().length);
+    log.stepFinished('plan', 'OK', (performance.now() - started) / 1000, {
+      name: 'plan',
+      fields: { run_id: run.runId, full_refresh: plan.fullRefresh, reason: plan.reason, loads: plan.scopeLoads.length, steps },
+      note: planNote(plan, steps),
+    });
+    log.planSteps(steps);
     // the stored state stays the last build's: its exports are the ones the next build reuses
     if (plan.upToDate) return plan;
     await createScopeView(warehouse, rawStoreOf(options.db), plan.scopeLoads);
@@ -307,10 +327,14 @@ async function modelsInTransaction(
     phase('models');
     const modelTimings = await runModels(warehouse, {
       fullRefresh: plan.fullRefresh,
-      onModel: (name) => log.setStep(`model ${name}`),
-      onModelDone: (timing) => log.event('model', { run_id: run.runId, model: timing.name, seconds: timing.seconds, rows: timing.rows ?? null }),
+      onModel: (name) => log.stepStarted(name),
+      onModelDone: (timing) =>
+        log.stepFinished(timing.name, timing.status === 'error' ? 'ERROR' : 'OK', timing.seconds, {
+          name: 'model',
+          fields: { run_id: run.runId, model: timing.name, seconds: timing.seconds, rows: timing.rows ?? null, status: timing.status },
+        }),
       profileDir: options.profileDir,
-    });
+    }, models);
     timings.push({ name: 'phase: models', seconds: (performance.now() - modelsStarted) / 1000 }, ...modelTimings);
     const auditsStarted = performance.now();
     phase('audits');
@@ -326,8 +350,14 @@ async function modelsInTransaction(
       `create or replace temp view audit_stored_conversations as
        select integration_sk, cycle_seq, customer_account_id from int_conversations_delta`,
     );
-    const audits = await runAudits(warehouse);
-    for (const audit of audits) log.event('audit', { run_id: run.runId, audit: audit.name, passed: audit.passed, seconds: audit.seconds });
+    const audits = await runAudits(warehouse, sqlDirectory(), {
+      onAudit: (name) => log.stepStarted(name),
+      onAuditDone: (audit) =>
+        log.stepFinished(audit.name, audit.passed ? 'PASS' : 'FAIL', audit.seconds, {
+          name: 'audit',
+          fields: { run_id: run.runId, audit: audit.name, passed: audit.passed, seconds: audit.seconds },
+        }),
+    });
     timings.push(...audits.map((audit) => ({ name: `audit ${audit.name}`, seconds: audit.seconds, status: audit.passed ? 'pass' : 'fail' } as const)));
     const failures = audits.filter((audit) => !audit.passed);
     timings.push({ name: 'phase: audits', seconds: (performance.now() - auditsStarted) / 1000 });
@@ -338,12 +368,33 @@ async function modelsInTransaction(
     }
     assertAudits(failures);
     phase('commit');
-    await assertRejectRate(warehouse, options, run.runId);
-    await recordPartitions(warehouse, run.runId);
-    await recordCountChanges(warehouse, run.runId, plan.fullRefresh);
-    await saveState(warehouse, run.runId, plan, run.asOf);
+    await log.step('commit', async () => {
+      await assertRejectRate(warehouse, options, run.runId);
+      await recordPartitions(warehouse, run.runId);
+      await recordCountChanges(warehouse, run.runId, plan.fullRefresh);
+      await saveState(warehouse, run.runId, plan, run.asOf);
+    }, { run_id: run.runId });
     return plan;
   });
+}
+
+/** What the plan's line says: full refresh or not, why, and the steps it counts. */
+export function planNote(plan: Pick<BuildPlan, 'fullRefresh' | 'reason'>, steps: number): string {
+  const why = plan.fullRefresh && !plan.reason.startsWith('full refresh') ? `full refresh: ${plan.reason}` : plan.reason;
+  return `${why}; ${steps} steps`;
+}
+
+/** A build with nothing new reads its summary and publishes again (upToDate). */
+const UP_TO_DATE_STEPS = 2;
+
+/**
+ * The numbered steps of a build, counted once its plan is known: each model,
+ * each audit, then commit, parquet export, summary, publish (not for an
+ * in-memory database, which has no copy) and checkpoint. The work before
+ * the plan (ingest, the plan itself) has lines without a number.
+ */
+function stepsOf(options: Pick<BuildOptions, 'db'>, models: number, audits: number): number {
+  return models + audits + (options.db === ':memory:' ? 4 : 5);
 }
 
 /** The run's run_results.json (dbt's shape), for both engines' builds. */

@@ -2,8 +2,10 @@
 export interface CliIO {
   out: (text: string) => void;
   err: (text: string) => void;
-  /** stderr is a terminal: show progress */
+  /** stderr is a terminal: step lines and a live line */
   interactive?: boolean;
+  /** the terminal's width, which the live line is cut to */
+  columns?: number;
 }
 
 export interface CliContext {

@@ -33,6 +33,7 @@ const processIO: CliIO = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
   interactive: Boolean(process.stderr.isTTY),
+  columns: process.stderr.columns,
 };
 
 /** In the order `convbill --help` lists them. */
@@ -62,7 +63,7 @@ function program(context: CliContext): Command {
   const cli = new Command('convbill')
     .description('Billable conversations from messaging interaction logs, on DuckDB or a ClickHouse cluster.')
     .version(packageVersion(), '-V, --version', "print convbill's version")
-    .option('--verbose', 'print stack traces and per-model timings')
+    .option('--verbose', 'print stack traces, per-model timings, and a line per build step even off a terminal')
     .configureOutput({
       writeOut: io.out,
       writeErr: io.err,

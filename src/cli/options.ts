@@ -24,7 +24,7 @@ export const engineOption = () => new Option('--engine <engine>', 'where the war
 export const configOption = () => new Option('--config <file>', 'config file (default: ./convbill.json when present)');
 
 export const logFormatOption = () =>
-  new Option('--log-format <format>', 'stderr events: text (a progress line on a terminal) or json (one object per event)')
+  new Option('--log-format <format>', 'stderr: text (a line per step, and a live one, on a terminal) or json (one object per event, as it happens)')
     .choices(['text', 'json'])
     .default('text');
 
@@ -37,12 +37,15 @@ export const memoryLimitOption = (description: string) => new Option('--memory-l
 /** The formats of formatResult (read/query.ts), checked by parseFormat. */
 export const tableFormatOption = () => new Option('--format <format>', 'output format: table, csv or json').default('table');
 
-export function runLog(io: CliIO, flags: { logFormat?: string; quiet?: boolean }): RunLog {
+/** The run's log on stderr; `verbose` is the program's --verbose, which adds step lines off a terminal. */
+export function runLog(io: CliIO, flags: { logFormat?: string; quiet?: boolean }, verbose = false): RunLog {
   return new RunLog({
     format: flags.logFormat === 'json' ? 'json' : 'text',
     write: io.err,
     interactive: io.interactive ?? false,
     quiet: Boolean(flags.quiet),
+    verbose,
+    columns: io.columns,
   });
 }
 

@@ -16,14 +16,17 @@ export async function ingestOnly(options: BuildOptions, log: RunLog): Promise<In
   const started = performance.now();
   await checkConfiguration(options);
   const warehouse = await openWorking(options);
-  log.setStep('ingest');
   log.startProgress(() => warehouse.progress());
   let runId: number | undefined;
+  let status: 'success' | 'failed' = 'failed';
   try {
     runId = await startRun(warehouse, 'ingest', options.commandLine ?? 'ingest');
     log.event('run_started', { run_id: runId, command: 'ingest', db: options.db });
-    const report = await ingest(warehouse, options, rawStoreOf(options.db));
-    for (const file of report.files) log.event('file', { file: file.file, status: file.status, load_id: file.loadId, rows: file.rows });
+    const report = await log.step('ingest', () =>
+      ingest(warehouse, options, rawStoreOf(options.db), (file) =>
+        log.event('file', { file: file.file, status: file.status, load_id: file.loadId, rows: file.rows }),
+      ),
+    { run_id: runId });
     for (const warning of report.warnings) log.warn(warning);
     await recordRunFiles(warehouse, runId, report);
     await finishRun(warehouse, runId, {
@@ -32,6 +35,7 @@ export async function ingestOnly(options: BuildOptions, log: RunLog): Promise<In
       durationSeconds: (performance.now() - started) / 1000,
     });
     log.event('run_finished', { run_id: runId, status: 'success' });
+    status = 'success';
     return report;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -43,7 +47,7 @@ export async function ingestOnly(options: BuildOptions, log: RunLog): Promise<In
     log.event('run_finished', { run_id: runId, status: 'failed', error: message });
     throw error;
   } finally {
-    log.stopProgress();
+    log.stopProgress(status);
     warehouse.close();
   }
 }

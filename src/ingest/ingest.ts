@@ -85,7 +85,8 @@ interface FoundFile {
   pinned: boolean;
 }
 
-export async function ingest(warehouse: Engine, given: IngestSources, rawStore?: string): Promise<IngestReport> {
+/** `onFile` hears of each file as it is loaded, for a log that stamps events when they happen. */
+export async function ingest(warehouse: Engine, given: IngestSources, rawStore?: string, onFile?: (load: FileLoad) => void): Promise<IngestReport> {
   await createRawLayer(warehouse);
   await removeUnreferencedCopies(warehouse, rawStore);
   const report: IngestReport = { files: [], skipped: [], warnings: [], dropped: [], current: [] };
@@ -95,7 +96,11 @@ export async function ingest(warehouse: Engine, given: IngestSources, rawStore?:
     await warehouse.transaction(async () => {
       // the loads that counted before, and those this load brings in: a path holding one of them is a duplicate
       const counted = new Set((await warehouse.rows<{ load_id: number }>(`select load_id from cfg_loads`)).map((row) => row.load_id));
-      for (const entry of found) report.files.push(await loadFile(warehouse, entry, rawStore, copies, counted));
+      for (const entry of found) {
+        const load = await loadFile(warehouse, entry, rawStore, copies, counted);
+        report.files.push(load);
+        onFile?.(load);
+      }
       const matched = await matchSources(warehouse, given.sources);
       const current = await currentLoads(warehouse, given, matched);
       const before = await warehouse.rows<{ source_file: string }>(

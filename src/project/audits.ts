@@ -23,21 +23,31 @@ export interface AuditResult {
  * detail keys) and `audit_stored_conversations` (the stored rows they can
  * repeat in): what a build rewrote, or everything (`convbill test`).
  */
-export async function runAudits(warehouse: Engine, root = sqlDirectory()): Promise<AuditResult[]> {
+export interface AuditHooks {
+  /** told each audit's name as it starts (the run's step lines) */
+  onAudit?: (name: string) => void;
+  /** told each audit's result as it ends, not once all have run: a log stamps it then */
+  onAuditDone?: (result: AuditResult) => void;
+}
+
+export async function runAudits(warehouse: Engine, root = sqlDirectory(), hooks: AuditHooks = {}): Promise<AuditResult[]> {
   const results: AuditResult[] = [];
   for (const audit of loadAudits(root)) {
+    hooks.onAudit?.(audit.name);
     const started = performance.now();
     const rows = await warehouse.rows(`select * from (${audit.sql}) limit 5`).catch((error: unknown) => {
       throw new RunError(`Audit ${audit.name} (${audit.file}) could not run: ${engineMessage(error)}.`, { cause: error });
     });
-    results.push({
+    const result: AuditResult = {
       name: audit.name,
       file: audit.file,
       passed: rows.length === 0,
       rows,
       seconds: (performance.now() - started) / 1000,
       ...(audit.fullRefreshReason ? { fullRefreshReason: audit.fullRefreshReason } : {}),
-    });
+    };
+    results.push(result);
+    hooks.onAuditDone?.(result);
   }
   return results;
 }

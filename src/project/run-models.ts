@@ -30,9 +30,9 @@ export async function installMacros(warehouse: Engine, root = sqlDirectory()): P
 export interface RunModelsOptions {
   /** rebuild every incremental table from empty instead of updating it */
   fullRefresh: boolean;
-  /** told the name of each model as it starts (progress display) */
+  /** told the name of each model as it starts (the run's step lines) */
   onModel?: (name: string) => void;
-  /** told each model's timing as it ends (the run's log) */
+  /** told each model's timing as it ends, failed ones included (the run's log) */
   onModelDone?: (timing: ModelTiming) => void;
   /** write DuckDB's JSON profile of each model's statements to `<dir>/<model>.json` */
   profileDir?: string;
@@ -90,7 +90,9 @@ export async function runModels(
         else rows = await written(warehouse, statement);
       }
     } catch (error) {
-      timings.push({ name: model.name, seconds: (performance.now() - started) / 1000, status: 'error' });
+      const failed: ModelTiming = { name: model.name, seconds: (performance.now() - started) / 1000, status: 'error' };
+      timings.push(failed);
+      options.onModelDone?.(failed);
       throw new ModelError(`Model ${model.name} (${model.file}) failed: ${engineMessage(error)}.`, timings, { cause: error });
     }
     const timing: ModelTiming = { name: model.name, seconds: (performance.now() - started) / 1000, rows, status: 'success' };

@@ -28,7 +28,7 @@ import { loadCycleConfig } from '../../reference/cycles.js';
 import { loadIntegrations } from '../../reference/integrations.js';
 import { loadPrices } from '../../reference/prices.js';
 import type { BuildResult } from '../build.js';
-import { checkConfiguration, openWorking, resultsOf } from '../build.js';
+import { checkConfiguration, openWorking, planNote, resultsOf } from '../build.js';
 import { type BuildPlan, planBuild, saveState } from '../plan.js';
 import { finishRun, recordRunFiles, startRun, writeRunResults } from '../run-history.js';
 import { recordCountChanges } from '../restatements.js';
@@ -69,14 +69,18 @@ export async function buildOnClickHouse(options: BuildOptions, log: RunLog = Run
     throw error;
   });
   const timings: ModelTiming[] = [];
-  const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+  // a phase that is a step has a line of its own; those holding models (numbered one by one) do not
+  const timed = async <T>(name: string, work: () => Promise<T>, asStep = true): Promise<T> => {
     const phaseStarted = performance.now();
-    log.setStep(name);
     log.event('phase', { run_id: runId, phase: name });
-    const result = await work();
+    if (!asStep) log.setStep(name);
+    const result = asStep ? await log.step(name, work, { run_id: runId }) : await work();
     timings.push({ name: `phase: ${name}`, seconds: (performance.now() - phaseStarted) / 1000 });
     return result;
   };
+  // the loader's models run on DuckDB, whose progress the live line shows
+  log.startProgress(() => warehouse.progress());
+  let status: 'success' | 'failed' = 'failed';
   let runId: number | undefined;
   let asOf: string | undefined;
   let plan: BuildPlan | undefined;
@@ -86,16 +90,20 @@ export async function buildOnClickHouse(options: BuildOptions, log: RunLog = Run
     log.event('run_started', { run_id: runId, command: 'build', engine: 'clickhouse', database: cluster.database });
     asOf = await resolveAsOf(warehouse, options.asOf);
     await timed('cluster setup', () => createTables(cluster));
-    const report = await timed('ingest', () => ingest(warehouse, options, rawStoreOf(options.db)));
+    const report = await timed('ingest', () =>
+      ingest(warehouse, options, rawStoreOf(options.db), (file) =>
+        log.event('file', { file: file.file, status: file.status, load_id: file.loadId, rows: file.rows, read: file.read }),
+      ),
+    );
     for (const warning of report.warnings) log.warn(warning);
     if (report.current.length === 0 && options.sources.length === 0) throw new ConfigError('No input: pass --input PATH or list "sources" in convbill.json.');
     await recordRunFiles(warehouse, runId, report);
     await warehouse.run('set preserve_insertion_order = false');
     const run = { runId, asOf };
     const changes = await warehouse.transaction(async () => {
-      plan = await timed('loader models', () => loaderModels(warehouse, cluster, options, run));
+      plan = await timed('loader models', () => loaderModels(warehouse, cluster, options, run, log), false);
       const shipped = await timed('ship', () => ship(warehouse, cluster, plan as BuildPlan));
-      await timed('models', () => shardModels(cluster, shipped.runId, log));
+      await timed('models', () => shardModels(cluster, shipped.runId, log), false);
       await timed('audits', () => clickhouseAudits(cluster));
       await timed('charges', () => withShipper(warehouse, cluster, (shipper) => rateCharges(warehouse, cluster, shipper, shipped.runId)));
       await timed('count history', () => recordClickHouseCounts(warehouse, cluster, run.runId, shipped.runId, (plan as BuildPlan).fullRefresh));
@@ -131,6 +139,7 @@ export async function buildOnClickHouse(options: BuildOptions, log: RunLog = Run
     await warehouse.run('checkpoint');
     const runResults = writeRunResults(options.db, resultsOf(runId, options, startedAt, started, 'success', null, asOf, finished, timings));
     log.event('run_finished', { run_id: runId, status: 'success', full_refresh: finished.fullRefresh, partitions_rebuilt: changes.length });
+    status = 'success';
     return {
       db: options.db,
       publishedDb: `ClickHouse ${options.clickhouse.url}, cluster ${cluster.settings.cluster} (${cluster.shards.length} shard(s)), database ${cluster.database}`,
@@ -152,6 +161,7 @@ export async function buildOnClickHouse(options: BuildOptions, log: RunLog = Run
     log.event('run_finished', { run_id: runId, status: 'failed', error: message });
     throw error;
   } finally {
+    log.stopProgress(status);
     warehouse.close();
     await cluster.close();
   }
@@ -175,7 +185,12 @@ async function createTables(cluster: ClickHouseCluster): Promise<void> {
 }
 
 /** DuckDB's part: configuration, the plan, staging and the cycles, inside its transaction. */
-async function loaderModels(warehouse: Warehouse, cluster: ClickHouseCluster, options: BuildOptions, run: { runId: number; asOf: string }): Promise<BuildPlan> {
+async function loaderModels(
+  warehouse: Warehouse, cluster: ClickHouseCluster, options: BuildOptions, run: { runId: number; asOf: string }, log: RunLog,
+): Promise<BuildPlan> {
+  const started = performance.now();
+  log.planSteps(undefined);
+  log.setStep('plan');
   await loadCycleConfig(warehouse, options.cycles);
   await loadIntegrations(warehouse, options.integrations);
   await loadPrices(warehouse, options.priceBook, options.prices);
@@ -192,10 +207,36 @@ async function loaderModels(warehouse: Warehouse, cluster: ClickHouseCluster, op
     validFrom,
     engine: 'clickhouse',
   });
+  const models = loadModels().filter((model) => LOADER_MODELS.has(model.name));
+  const steps = stepsOf(models.length);
+  log.stepFinished('plan', 'OK', (performance.now() - started) / 1000, {
+    name: 'plan',
+    fields: { run_id: run.runId, full_refresh: plan.fullRefresh, reason: plan.reason, loads: plan.scopeLoads.length, steps },
+    note: planNote(plan, steps),
+  });
+  log.planSteps(steps);
   await createScopeView(warehouse, rawStoreOf(options.db), plan.scopeLoads);
   await writeRunSettings(warehouse, { asOf: run.asOf, validFrom, plan, defaultRule: options.cycles.defaultRule });
-  await runModels(warehouse, { fullRefresh: plan.fullRefresh }, loadModels().filter((model) => LOADER_MODELS.has(model.name)));
+  await runModels(warehouse, {
+    fullRefresh: plan.fullRefresh,
+    onModel: (name) => log.stepStarted(name),
+    onModelDone: (timing) =>
+      log.stepFinished(timing.name, timing.status === 'error' ? 'ERROR' : 'OK', timing.seconds, {
+        name: 'model',
+        fields: { run_id: run.runId, model: timing.name, seconds: timing.seconds, rows: timing.rows ?? null, status: timing.status },
+      }),
+  }, models);
   return plan;
+}
+
+/**
+ * The numbered steps of a ClickHouse build, counted once its plan is known:
+ * the loader's models, ship, the shard models, then audits, charges, count
+ * history, publish and summary. Cluster setup, ingest and the plan come
+ * before, without a number.
+ */
+function stepsOf(loaderModels: number): number {
+  return loaderModels + 1 + SHARD_MODELS.length + 5;
 }
 
 /** The rows and the reference to the cluster; resolves to the cluster's run id and as-of. */
@@ -265,10 +306,16 @@ async function shardModels(cluster: ClickHouseCluster, runId: number, log: RunLo
   for (const statement of clickhouseSql('state', 'build_tables', values)) await cluster.onEachShard(statement);
   const spill = await cluster.spillSettings();
   for (const model of SHARD_MODELS) {
-    log.setStep(`model ${model}`);
+    log.stepStarted(model);
     const started = performance.now();
-    for (const statement of clickhouseSql('models', model, values)) await cluster.onEachShard(statement, spill);
-    log.event('model', { run_id: runId, model, seconds: (performance.now() - started) / 1000 });
+    let status: 'success' | 'error' = 'error';
+    try {
+      for (const statement of clickhouseSql('models', model, values)) await cluster.onEachShard(statement, spill);
+      status = 'success';
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      log.stepFinished(model, status === 'success' ? 'OK' : 'ERROR', seconds, { name: 'model', fields: { run_id: runId, model, seconds, status } });
+    }
   }
 }
 

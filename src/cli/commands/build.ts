@@ -36,7 +36,7 @@ Examples:
     )
     .action(async (flags) => {
       const options = { ...resolveBuildOptions(flags), commandLine: commandLine(argv) };
-      const result = await build(options, runLog(io, flags));
+      const result = await build(options, runLog(io, flags, verbose.on));
       if (flags.quiet) return;
       io.out(`${formatSummary(result)}\n`);
       if (verbose.on) {

@@ -4,7 +4,7 @@ import { formatIngest, ingestOnly } from '../../ingest/ingest-only.js';
 import type { CliContext } from '../context.js';
 import { commandLine, configOption, logFormatOption, quietOption, runLog, workingDbOption } from '../options.js';
 
-export function registerIngest(cli: Command, { io, argv }: CliContext): void {
+export function registerIngest(cli: Command, { io, verbose, argv }: CliContext): void {
   cli
     .command('ingest')
     .description('Load input files into the warehouse without building (the next build stages them).')
@@ -16,7 +16,7 @@ export function registerIngest(cli: Command, { io, argv }: CliContext): void {
     .addHelpText('after', '\nExample:\n  convbill ingest --input incoming/2026-11-25/ && convbill build')
     .action(async (flags) => {
       const options = { ...resolveBuildOptions(flags), commandLine: commandLine(argv) };
-      const report = await ingestOnly(options, runLog(io, flags));
+      const report = await ingestOnly(options, runLog(io, flags, verbose.on));
       if (!flags.quiet) io.out(`${formatIngest(report)}\n`);
     });
 }
