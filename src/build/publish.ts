@@ -107,7 +107,7 @@ export async function publish(warehouse: Engine, target: string, { runId, export
  * inside it. DuckDB splits file_search_path at commas, so a copy's folder
  * holding one could not be searched: such a view keeps the absolute path.
  */
-export function viewPath(folder: string, publishedDb: string): string {
+function viewPath(folder: string, publishedDb: string): string {
   const home = dirname(resolve(publishedDb));
   const path = relative(home, resolve(folder));
   const inside = path !== '' && path !== '..' && !path.startsWith(`..${sep}`) && !isAbsolute(path);
