@@ -7,7 +7,7 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   DuckDBDateValue,
   DuckDBDecimalValue,
@@ -231,6 +231,8 @@ describe('arrow and exports', () => {
     };
     const check = await Warehouse.open(':memory:');
     try {
+      // the copy's detail view names its export relative to the copy's folder (docs/nightly.md)
+      await check.run(`set file_search_path = ${sqlString(dirname(published))}`);
       await check.run(`attach ${sqlString(published)} as src (read_only)`);
       for (const table of tables) {
         const types = await check.rows<{ column_name: string; data_type: string }>(

@@ -20,6 +20,8 @@ export const MARTS: Record<string, string> = {
       interaction_count, first_activity_at, last_activity_at from fct_billable_conversations order by all`,
   fct_conversation_counts: `select org_id, cycle_id, cycle_start, cycle_end, integration_id, platform, conversations
       from fct_conversation_counts order by all`,
+  fct_conversation_charges: `select org_id, cycle_id, cycle_start, cycle_end, platform, integration_id, conversations,
+      billable_conversations, currency, amount, price_scope, price_status from fct_conversation_charges order by all`,
   dim_billing_cycles: `select org_id, cycle_id, cycle_start, cycle_end, timezone, cycle_source from dim_billing_cycles order by all`,
   dim_integrations: `select org_id, integration_id, platform, integration_name, platform_source from dim_integrations order by all`,
   rejected_interactions: `select source_file, source_row, reason, raw from rejected_interactions order by all`,
@@ -73,6 +75,7 @@ export async function expectFullRebuildOf(
   const published = await marts(join(dir, 'nightly_published.duckdb'));
   expect(published.fct_billable_conversations, `fct_billable_conversations published, ${label}`).toEqual(expected.fct_billable_conversations);
   expect(published.fct_conversation_counts, `fct_conversation_counts published, ${label}`).toEqual(expected.fct_conversation_counts);
+  expect(published.fct_conversation_charges, `fct_conversation_charges published, ${label}`).toEqual(expected.fct_conversation_charges);
   expect(published.rejected_interactions, `rejected_interactions published, ${label}`).toEqual(expected.rejected_interactions);
   for (const [table, columns] of Object.entries(EXPORTED_TABLES)) {
     const exported = expected[table]?.length === 0 ? [] : await rows(

@@ -1,12 +1,15 @@
 /**
- * Parquet exports of the fact tables, Hive-partitioned by org and cycle.
+ * Parquet exports of the fact tables (the detail, the counts and the
+ * charges), Hive-partitioned by org and cycle.
  *
  * The folders are `org=<enc>/cycle=<enc>/`, where <enc> is the macro
  * partition_folder (sql/macros/duckdb/partition_folder.sql) of the org_id and
  * the cycle_id: those are data, and a raw value could climb out of the export
  * or be too long for a file name. The files hold the real org_id and
  * cycle_id. The keys are not org_id and cycle_id because DuckDB's Hive reader
- * lets a folder's value replace a file column of the same name.
+ * lets a folder's value replace a file column of the same name. The keys are
+ * not written into the files: they are an encoding, and Spark and DataFusion
+ * refuse a dataset whose files hold a column its folders also name.
  *
  * The export folder the user names is a symbolic link to a versioned folder.
  * Each build writes a new version beside the old one and then, once the
@@ -26,7 +29,9 @@
  * (`settled_r<run>_*.parquet`) unless a conversation settled before
  * changed, which rewrites the partition's settled files whole; so does a
  * partition that already holds MAX_SETTLED_FILES of them. The counts are
- * written per partition too, only where a count changed. Every other file
+ * written per partition too, only where a count changed, and the charges
+ * only where a charge differs from the version reused (a price change moves
+ * charges and no count: changed_charge_partitions). Every other file
  * comes from the previous version as a hard link, which costs no copying
  * and stays valid when the previous version is deleted. A marker file names
  * the build each version holds, so that a version left behind by a build
@@ -43,6 +48,7 @@ import { RunError, engineMessage } from '../engine/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { sqlString } from '../engine/sql-text.js';
 import { parquetVersionsOf } from '../config/warehouse-paths.js';
+import { namedQuery } from '../project/named-queries.js';
 import { literal, removeLeftoversOfDeadProcesses } from './leftovers.js';
 
 /** The fact tables exported, with their columns: marts are never `select *`. */
@@ -54,9 +60,14 @@ export const EXPORTED_TABLES: Record<string, string[]> = {
   fct_conversation_counts: [
     'org_id', 'cycle_id', 'cycle_start', 'cycle_end', 'integration_id', 'platform', 'conversations',
   ],
+  fct_conversation_charges: [
+    'org_id', 'cycle_id', 'cycle_start', 'cycle_end', 'platform', 'integration_id', 'conversations',
+    'billable_conversations', 'currency', 'amount', 'price_scope', 'price_status',
+  ],
 };
 
 const DETAIL = 'fct_billable_conversations';
+const CHARGES = 'fct_conversation_charges';
 
 /** A version written beside the one the link names (`replaced`), not yet swapped in. */
 export interface ExportVersion {
@@ -100,28 +111,13 @@ export async function exportParquet(
     const dirty = reusable ? await dirtyPartitions(warehouse) : undefined;
     for (const [table, columns] of Object.entries(EXPORTED_TABLES)) {
       const folder = join(version, table);
-      mkdirSync(folder, { recursive: true });
       // A table with no rows writes no partition; the folder stays, so that
       // readers' globs find an empty table rather than a missing one.
-      if (dirty) linkUnchanged(join(current as string, table), folder, dirty, table === DETAIL ? keptDetailFile : keptCountsFile);
-      const list = columns.map((column) => `${table}.${column}`).join(', ');
-      if (table !== DETAIL) {
-        const changed = dirty
-          ? `semi join int_dirty_cycles on ${table}.org_id = int_dirty_cycles.org_id
-             and ${table}.cycle_start = int_dirty_cycles.cycle_start and int_dirty_cycles.counts_changed`
-          : '';
-        await copyPartitioned(warehouse, `select ${list}, ${partitionColumns(table)} from ${table} ${changed}`, folder, 'data');
-        continue;
-      }
-      // a version not reused is written whole, from the mart
-      const rows = (file: string) => dirty
-        ? `select ${columns.map((column) => `exported.${column}`).join(', ')}, ${partitionColumns('exported')}
-           from int_exported_conversations as exported where exported.export_file = ${sqlString(file)}`
-        : `select ${list}, ${partitionColumns(table)} from ${table}
-           where ${file === 'settled_added' ? 'false' : `${table}.last_activity_at ${file === 'settled' ? '<' : '>='} ${sqlString(build.asOf)}::timestamptz`}`;
-      await copyPartitioned(warehouse, rows('settled'), folder, 'settled');
-      await copyPartitioned(warehouse, rows('settled_added'), folder, `settled_r${build.runId}`);
-      await copyPartitioned(warehouse, rows('active'), folder, `active_r${build.runId}`);
+      mkdirSync(folder, { recursive: true });
+      const written = { table, columns, folder, previous: dirty && join(current as string, table) };
+      if (table === DETAIL) await writeDetail(warehouse, written, dirty, build);
+      else if (table === CHARGES) await writeCharges(warehouse, written);
+      else await writeCounts(warehouse, written, dirty);
     }
     writeFileSync(join(version, RUN_MARKER), `${build.runId}\n${LAYOUT}\n`);
   } catch (error) {
@@ -129,6 +125,55 @@ export async function exportParquet(
     throw new RunError(`Writing the Parquet export to ${parquetDir} failed: ${engineMessage(error)}.`, { cause: error });
   }
   return { link, version, replaced: current };
+}
+
+/** One table of a version: its folder, and the same table's folder in the version reused (none: written whole). */
+interface WrittenTable {
+  table: string;
+  columns: string[];
+  folder: string;
+  previous?: string;
+}
+
+const columnList = ({ table, columns }: WrittenTable) => columns.map((column) => `${table}.${column}`).join(', ');
+
+/** The detail: a version not reused is written whole, from the mart; else from int_exported_conversations. */
+async function writeDetail(
+  warehouse: Engine, written: WrittenTable, dirty: DirtyPartitions | undefined, build: { runId: number; asOf: string },
+): Promise<void> {
+  const { table, columns, folder, previous } = written;
+  if (dirty && previous) linkUnchanged(previous, folder, keptDetailFile(dirty));
+  const rows = (file: string) => dirty
+    ? `select ${columns.map((column) => `exported.${column}`).join(', ')}, ${partitionColumns('exported')}
+       from int_exported_conversations as exported where exported.export_file = ${sqlString(file)}`
+    : `select ${columnList(written)}, ${partitionColumns(table)} from ${table}
+       where ${file === 'settled_added' ? 'false' : `${table}.last_activity_at ${file === 'settled' ? '<' : '>='} ${sqlString(build.asOf)}::timestamptz`}`;
+  await copyPartitioned(warehouse, rows('settled'), folder, 'settled');
+  await copyPartitioned(warehouse, rows('settled_added'), folder, `settled_r${build.runId}`);
+  await copyPartitioned(warehouse, rows('active'), folder, `active_r${build.runId}`);
+}
+
+/** The counts: the partitions whose counts changed are written again, the others linked. */
+async function writeCounts(warehouse: Engine, written: WrittenTable, dirty: DirtyPartitions | undefined): Promise<void> {
+  const { table, folder, previous } = written;
+  if (dirty && previous) linkUnchanged(previous, folder, (_file, partition) => !dirty.get(partition)?.countsChanged);
+  const changed = dirty
+    ? `semi join int_dirty_cycles on ${table}.org_id = int_dirty_cycles.org_id
+       and ${table}.cycle_start = int_dirty_cycles.cycle_start and int_dirty_cycles.counts_changed`
+    : '';
+  await copyPartitioned(warehouse, `select ${columnList(written)}, ${partitionColumns(table)} from ${table} ${changed}`, folder, 'data');
+}
+
+/** The charges: the partitions whose charges differ from the reused version's are written again, the others linked. */
+async function writeCharges(warehouse: Engine, written: WrittenTable): Promise<void> {
+  const { table, folder, previous } = written;
+  const changed = previous ? await changedChargeFolders(warehouse, previous) : undefined;
+  if (changed) linkUnchanged(previous as string, folder, (_file, partition) => !changed.has(partition));
+  const only = changed
+    ? `semi join export_charge_folders as changed
+       on partition_folder(${table}.org_id) = changed.${ORG_KEY} and partition_folder(${table}.cycle_id) = changed.${CYCLE_KEY}`
+    : '';
+  await copyPartitioned(warehouse, `select ${columnList(written)}, ${partitionColumns(table)} from ${table} ${only}`, folder, 'data');
 }
 
 /**
@@ -261,18 +306,36 @@ export async function listSettledRewrites(warehouse: Engine, parquetDir: string,
   );
 }
 
-/** Whether a file of a previous version's partition is kept, given the partition's change (none: not dirty). */
-type KeptFile = (file: string, change: PartitionChange | undefined) => boolean;
-const keptDetailFile: KeptFile = (file, change) => !change || (!change.settledRewritten && file.startsWith('settled'));
-const keptCountsFile: KeptFile = (_file, change) => !change || !change.countsChanged;
+/** Whether a file of a previous version's partition (its partitionKey) is kept. */
+type KeptFile = (file: string, partition: string) => boolean;
+const keptDetailFile = (dirty: DirtyPartitions): KeptFile => (file, partition) => {
+  const change = dirty.get(partition);
+  return !change || (!change.settledRewritten && file.startsWith('settled'));
+};
+
+/**
+ * The partitions of the charges to write, as partition keys, with the same
+ * folders in the temp table export_charge_folders (org, cycle); undefined
+ * when `previous`, the charges of the version this one starts from, holds no
+ * file (a version from before the charges were exported): all of them.
+ */
+async function changedChargeFolders(warehouse: Engine, previous: string): Promise<Set<string> | undefined> {
+  // DuckDB would read such a path as a pattern, and offers no escape
+  if (!existsSync(previous) || readdirSync(previous).length === 0 || /[*?[\]{}]/.test(previous)) return undefined;
+  await warehouse.run(`create or replace temp table export_charge_folders as ${namedQuery('changed_charge_partitions')}`, {
+    previous_files: join(previous, '*', '*', '*.parquet'),
+  });
+  const folders = await warehouse.rows<{ org: string; cycle: string }>(`select ${ORG_KEY} as org, ${CYCLE_KEY} as cycle from export_charge_folders`);
+  return new Set(folders.map((row) => partitionKey(`${ORG_KEY}=${row.org}`, `${CYCLE_KEY}=${row.cycle}`)));
+}
 
 /** Links every file of `from` this build leaves as it was into `to`. */
-function linkUnchanged(from: string, to: string, dirty: DirtyPartitions, kept: KeptFile): void {
+function linkUnchanged(from: string, to: string, kept: KeptFile): void {
   if (!existsSync(from)) return;
   for (const orgFolder of readdirSync(from)) {
     for (const cycleFolder of readdirSync(join(from, orgFolder))) {
-      const change = dirty.get(partitionKey(orgFolder, cycleFolder));
-      const files = readdirSync(join(from, orgFolder, cycleFolder)).filter((file) => kept(file, change));
+      const partition = partitionKey(orgFolder, cycleFolder);
+      const files = readdirSync(join(from, orgFolder, cycleFolder)).filter((file) => kept(file, partition));
       if (files.length === 0) continue;
       mkdirSync(join(to, orgFolder, cycleFolder), { recursive: true });
       for (const file of files) linkSync(join(from, orgFolder, cycleFolder, file), join(to, orgFolder, cycleFolder, file));

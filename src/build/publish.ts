@@ -13,9 +13,16 @@
  * names that version's folder, not the export link, so an open copy keeps
  * reading the facts it was published with; the export keeps the version
  * before the newest for such readers. Everything else is small and copied whole.
+ *
+ * The view names the version relative to the copy's folder when it lies
+ * inside it, so the warehouse folder can be moved or copied whole. DuckDB
+ * resolves a relative path against the process's working directory, then
+ * `file_search_path`: Warehouse.open sets that to the database's folder, and
+ * other sessions set it themselves (docs/nightly.md). An export outside the
+ * copy's folder does not move with it, so the view keeps its absolute path.
  */
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { RunError, engineMessage } from '../engine/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { sqlString } from '../engine/sql-text.js';
@@ -57,18 +64,22 @@ export async function publish(warehouse: Engine, target: string, { runId, export
   const staged = `${target}.next-${process.pid}`;
   rmSync(staged, { force: true });
   rmSync(`${staged}.wal`, { force: true });
+  // DuckDB binds a view's query when it is created, so the relative path must resolve now
+  const searchPath = await warehouse.value<string>(`select current_setting('file_search_path')`);
   try {
+    await warehouse.run(`set file_search_path = ${sqlString(dirname(resolve(target)))}`);
     await warehouse.run(`attach ${sqlString(staged)} as published`);
     for (const table of PUBLISHED_TABLES) {
       if (OPTIONAL.includes(table) && (await warehouse.columnsOf(table)).length === 0) continue;
       const columns = await columnsOf(warehouse, table);
       const files = join(exportVersion, table);
-      if (EXTERNAL.includes(table) && hasPartitions(files) && !GLOB_CHARACTERS.test(files)) {
+      const named = viewPath(files, target);
+      if (EXTERNAL.includes(table) && hasPartitions(files) && !GLOB_CHARACTERS.test(named)) {
         // The files hold every column; the folder names are an encoding of
         // org_id and cycle_id (parquet-exports.ts), not to be read back.
         await warehouse.run(
           `create view published.${table} as
-           select ${columns} from read_parquet(${sqlString(join(files, '*', '*', '*.parquet'))}, hive_partitioning = false)`,
+           select ${columns} from read_parquet(${sqlString(join(named, '*', '*', '*.parquet'))}, hive_partitioning = false)`,
         );
       } else {
         // An export with no rows has no files for a view to read; a path
@@ -85,8 +96,22 @@ export async function publish(warehouse: Engine, target: string, { runId, export
     await warehouse.run('detach published').catch(() => undefined);
     rmSync(staged, { force: true });
     throw new RunError(`Publishing the read-only copy ${target} failed: ${engineMessage(error)}.`, { cause: error });
+  } finally {
+    await warehouse.run(`set file_search_path = ${sqlString(searchPath)}`).catch(() => undefined);
   }
   renameSync(staged, target);
+}
+
+/**
+ * How the copy's view names `folder`: relative to the copy's folder when
+ * inside it. DuckDB splits file_search_path at commas, so a copy's folder
+ * holding one could not be searched: such a view keeps the absolute path.
+ */
+function viewPath(folder: string, publishedDb: string): string {
+  const home = dirname(resolve(publishedDb));
+  const path = relative(home, resolve(folder));
+  const inside = path !== '' && path !== '..' && !path.startsWith(`..${sep}`) && !isAbsolute(path);
+  return inside && !home.includes(',') ? path : resolve(folder);
 }
 
 /** DuckDB expands these in a file name, and offers no escape. */

@@ -8,7 +8,9 @@
  *   published copy's facts are a view over a Parquet export version) and
  *   those the caller allows. DuckDB refuses to change it once external
  *   access is off, so it is set first; DuckDB adds the session's
- *   temp_directory and the database file itself.
+ *   temp_directory and the database file itself. A view's relative path is
+ *   checked as written and again once file_search_path has resolved it, so
+ *   both are allowed.
  * - `allowed_paths`: single files the caller may write (an export's file).
  * - `autoinstall/autoload_known_extensions = false`, then
  *   `enable_external_access = false`: no file outside those, no network, no
@@ -19,7 +21,7 @@
  * ATTACH and DETACH are refused by statement type, from DuckDB's own parser.
  */
 import { type DuckDBConnection, type DuckDBExtractedStatements, type DuckDBResultReader, StatementType } from '@duckdb/node-api';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { sqlList } from '../sql-text.js';
 
 export interface Sandbox {
@@ -49,8 +51,10 @@ export function isRefusal(error: unknown): boolean {
 }
 
 /** Applies the sandbox to an open session; nothing convbill sets afterwards can change a setting. */
-export async function lockDown(connection: DuckDBConnection, sandbox: Sandbox): Promise<void> {
-  const folders = [...(await viewFolders(connection)), ...(sandbox.allowedDirectories ?? []).map((dir) => resolve(dir))];
+export async function lockDown(connection: DuckDBConnection, sandbox: Sandbox, home?: string): Promise<void> {
+  const views = (await viewFolders(connection)).flatMap((folder) =>
+    isAbsolute(folder) || home === undefined ? [folder] : [folder, `${resolve(home, folder)}/`]);
+  const folders = [...views, ...(sandbox.allowedDirectories ?? []).map((dir) => resolve(dir))];
   if (folders.length > 0) await connection.run(`set allowed_directories = ${sqlList(folders)}`);
   const paths = (sandbox.allowedPaths ?? []).map((path) => resolve(path));
   if (paths.length > 0) await connection.run(`set allowed_paths = ${sqlList(paths)}`);

@@ -4,6 +4,7 @@
  * driver, so other modules never touch it.
  */
 import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { CopyFormat, CopyOptions, Engine, Row } from '../engine.js';
 import { ConfigError, RunError, engineMessage } from '../errors.js';
@@ -28,6 +29,7 @@ export interface WarehouseOptions {
 }
 
 const COPY_FORMATS: readonly CopyFormat[] = ['parquet', 'csv', 'json'];
+const IN_MEMORY = ':memory:';
 
 export class Warehouse implements Engine {
   readonly dialect = 'duckdb' as const;
@@ -39,7 +41,7 @@ export class Warehouse implements Engine {
   ) {}
 
   static async open(path: string, options: WarehouseOptions = {}): Promise<Warehouse> {
-    if (options.readOnly && path !== ':memory:' && !existsSync(path)) {
+    if (options.readOnly && path !== IN_MEMORY && !existsSync(path)) {
       throw new ConfigError(`Database ${path} does not exist; run "convbill build" first or pass --db.`);
     }
     const config: Record<string, string> = {};
@@ -70,8 +72,12 @@ export class Warehouse implements Engine {
     // DuckDB measures query progress only with its bar on; Node reads it.
     await warehouse.run(`set enable_progress_bar = true`);
     await warehouse.run(`set enable_progress_bar_print = false`);
+    // A published copy's views name their Parquet relative to its folder
+    // (build/publish.ts); DuckDB looks in the working directory, then here.
+    const home = path === IN_MEMORY ? undefined : dirname(resolve(path));
+    if (home !== undefined && !home.includes(',')) await warehouse.run(`set file_search_path = ${sqlString(home)}`);
     if (options.sandbox) {
-      await lockDown(connection, options.sandbox).catch((error: unknown) => {
+      await lockDown(connection, options.sandbox, home).catch((error: unknown) => {
         warehouse.close();
         throw new RunError(`Cannot open database ${path} for reading: ${engineMessage(error)}.`, { cause: error });
       });
