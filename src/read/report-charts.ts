@@ -8,6 +8,8 @@ import { dataAttributes, esc, fmt } from './report-html.js';
 const SVG = 'xmlns="http://www.w3.org/2000/svg"';
 /** Okabe–Ito: told apart with colour blindness and in greyscale print */
 export const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#f0e442', '#555555'];
+/** amounts are not platforms: colours of their own, so a currency never reads as a platform */
+export const AMOUNT_COLOURS = ['#44546a', '#8c6d31', '#6b4c9a', '#2f6f6f'];
 export const STATUS_COLOURS: Record<string, string> = { match: '#009e73', not_invoiced: '#e69f00', no_usage: '#cc79a7' };
 
 /** Ticks 1, 2 or 5 × 10^k apart (whole numbers for counts), up to at or above the data. */

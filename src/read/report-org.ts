@@ -5,7 +5,7 @@
  * the org's own: amounts stay in their currency and nothing is summed across
  * orgs, whose currencies and cycles differ.
  */
-import { PALETTE, STATUS_COLOURS, barList, columnChart, legend } from './report-charts.js';
+import { AMOUNT_COLOURS, PALETTE, STATUS_COLOURS, barList, columnChart, legend } from './report-charts.js';
 import type { ReportFacts, Row } from './report-facts.js';
 import { type Column, dataAttributes, empty, esc, fmt, money, table } from './report-html.js';
 
@@ -82,7 +82,7 @@ function invoiceTable(org: string, cycle: Row | undefined, current: Row | undefi
     unpriced ? `<tr data-total="no_price"><th colspan="2">No price</th><td data-col="conversations" class="num">${esc(fmt(unpriced))}</td><td colspan="3">not charged: the price book has no price for these</td></tr>` : '',
   ].join('');
   return table('invoice', columns, lines, {
-    attributes: (row) => ({ org, cycle: cycle.cycle_id, integration: row.integration_id, status: row.price_status }),
+    attributes: (row) => ({ org, cycle: cycle.cycle_id, integration: row.integration_id, platform: row.platform, status: row.price_status }),
     foot: `<tfoot>${foot}</tfoot>`,
   });
 }
@@ -129,16 +129,16 @@ function trend(org: string, cycles: Row[], platforms: Row[], amounts: Row[], cur
       .filter((row) => row.cycle_start === cycle.cycle_start)
       .map((row) => ({ name: row.platform as string, value: row.conversations as number, colour: colour(row.platform as string) })),
   })), { attribute: 'conversations', whole: true });
-  const money_ = currencies.map((currency, i) => {
+  const amountCharts = currencies.map((currency, i) => {
     const columns = cycles.map((cycle) => {
       const row = amounts.find((candidate) => candidate.cycle_start === cycle.cycle_start && candidate.currency === currency);
       const text = row ? money(row.amount) : '0.00';
-      return { cycle: cycle.cycle_id as string, status: cycle.status as string, total: `${text} ${currency}`, parts: row ? [{ name: currency, value: Number(row.amount), text, colour: PALETTE[(i + 2) % PALETTE.length] as string }] : [] };
+      return { cycle: cycle.cycle_id as string, status: cycle.status as string, total: `${text} ${currency}`, parts: row ? [{ name: currency, value: Number(row.amount), text, colour: AMOUNT_COLOURS[i % AMOUNT_COLOURS.length] as string }] : [] };
     });
     return `<figure><figcaption>Amount per cycle, ${esc(currency)}</figcaption>${columnChart('amounts', org, columns, { attribute: 'amount', whole: false })}</figure>`;
   });
   const note = cycles.some((cycle) => cycle.status !== 'complete') ? '<p class="note">Pale, dashed columns are cycles still in progress at the as-of: their counts can still grow.</p>' : '';
-  return `<figure><figcaption>Conversations per cycle, by platform</figcaption>${legend(shown, colour)}${counts}</figure>${money_.join('')}${note}`;
+  return `<figure><figcaption>Conversations per cycle, by platform</figcaption>${legend(shown, colour)}${counts}</figure>${amountCharts.join('')}${note}`;
 }
 
 function reconciliation(org: string, facts: ReportFacts, cycles: Row[], lines: Row[]): string {

@@ -31,11 +31,12 @@ svg .pending-outline { fill: none; stroke: var(--ink); stroke-width: 1.5; stroke
 table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 8px 0; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--rule); vertical-align: top; }
 th { color: var(--muted); font-weight: 600; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td[data-col="cycle_id"], td[data-col="first_day"], td[data-col="last_day"], td[data-col="status"], td[data-col="amount"] { white-space: nowrap; }
 td.status.ok { color: #007a5a; }
 td.status.bad { color: #b34700; font-weight: 600; }
 td.status.pending { color: #8a5a00; font-weight: 600; font-style: italic; }
-tfoot th, tfoot td { border-top: 2px solid var(--ink); font-weight: 600; }
+tfoot th, tfoot td { border-top: 2px solid var(--ink); font-weight: 600; color: var(--ink); }
 table[data-table="invoice"] { max-width: 900px; }
 .reconcile-status[data-status="not_reconciled"] strong { color: #b34700; }
 footer { margin-top: 24px; font-size: 12px; }
