@@ -29,7 +29,11 @@ with account_conversations as (
 
 top_accounts as (
     select
-        *,
+        org_id,
+        customer_account_id,
+        conversations,
+        integrations,
+        cycles,
         row_number() over (partition by org_id order by conversations desc, customer_account_id) as rank
     from account_conversations
     qualify rank <= 20

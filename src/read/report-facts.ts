@@ -16,7 +16,7 @@ import type { Database } from '../typed/schema.js';
 
 export type Row = Record<string, string | number | boolean | null>;
 
-export interface FactsOptions {
+export interface ReportScope {
   /** one org only; unknown to the warehouse, the run fails */
   org?: string;
   /** account ids as they are, instead of masked */
@@ -31,7 +31,7 @@ interface ReportTables extends Database {
 const REQUIRED = ['fct_conversation_charges', 'fct_billable_conversations', 'dim_billing_cycles', 'dim_integrations', 'rejected_interactions', 'rpt_data_quality', 'convbill_runs'];
 
 /** The report's data, read in one read-only session. */
-export async function readFacts(db: string, options: FactsOptions = {}) {
+export async function readFacts(db: string, options: ReportScope = {}) {
   const warehouse = await Warehouse.open(db, { readOnly: true });
   const kysely = new Kysely<ReportTables>({ dialect: new DuckDBDialect({ connection: warehouse }) });
   try {

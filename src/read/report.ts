@@ -15,12 +15,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PALETTE, barList } from './report-charts.js';
-import { type FactsOptions, type Row, readFacts } from './report-facts.js';
+import { type ReportScope, type Row, readFacts } from './report-facts.js';
+
+export type { ReportScope };
 import { empty, esc, fmt, table } from './report-html.js';
 import { orgSection } from './report-org.js';
 import { CSS } from './report-style.js';
 
-export interface ReportOptions extends FactsOptions {
+export interface ReportOptions extends ReportScope {
   /** the database to read, read-only: normally the published copy */
   db: string;
   /** the HTML file to write */
@@ -36,7 +38,7 @@ export async function writeReport(options: ReportOptions): Promise<string> {
 }
 
 /** The page for the database `db`, as one HTML string; `org` renders that org alone, `showAccounts` unmasks account ids. */
-export async function renderReport(db: string, options: FactsOptions = {}): Promise<string> {
+export async function renderReport(db: string, options: ReportScope = {}): Promise<string> {
   const facts = await readFacts(db, options);
   const platforms = [...new Set(facts.cyclePlatforms.map((row) => row.platform as string))].sort();
   const colour = (platform: string) => PALETTE[Math.max(0, platforms.indexOf(platform)) % PALETTE.length] as string;
