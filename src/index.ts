@@ -37,7 +37,7 @@ export {
 } from './read/explain.js';
 export { diffRuns, type Diff, type DiffOptions, type CountChange } from './read/diff.js';
 export { exportTable, type ExportFormat, type ExportOptions } from './read/export-table.js';
-export { writeReport, renderReport, type ReportOptions } from './read/report.js';
+export { writeReport, renderReport, type ReportOptions, type ReportScope } from './read/report.js';
 export { dataDictionary, checkDictionary, type DictionaryCheck } from './read/docs.js';
 
 // Typed API and Arrow

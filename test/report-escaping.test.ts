@@ -1,8 +1,9 @@
 /**
  * `convbill report` escapes every value from data: org, integration, cycle
- * and account ids, platforms, the integrations' names, file paths, the
- * reconcile's lines and the run history's errors, in HTML text, in
- * attributes and in SVG titles. Markup in the data never becomes markup.
+ * and account ids (shown and masked), platforms, the integrations' names,
+ * currencies, file paths, the reconcile's lines, the run history's errors and
+ * the --org asked for, in HTML text, in attributes and in SVG titles. Markup
+ * in the data never becomes markup.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +22,8 @@ const PAYLOADS = [SCRIPT, IMG, AMP, QUOTE];
 /** Everything the page may hold: its own tags, never one from the data. */
 const TAGS = new Set([
   'html', 'head', 'meta', 'title', 'style', 'body', 'header', 'h1', 'h2', 'p', 'small', 'code', 'strong', 'div', 'span', 'b', 'i',
-  'section', 'figure', 'figcaption', 'svg', 'g', 'line', 'rect', 'text', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'footer',
+  'section', 'figure', 'figcaption', 'svg', 'g', 'line', 'rect', 'text', 'table', 'thead', 'tbody', 'tfoot', 'tr', 'th', 'td', 'footer',
+  'h3', 'nav', 'ul', 'li', 'a',
 ]);
 
 const pages: Record<string, string> = {};
@@ -44,7 +46,9 @@ beforeAll(async () => {
       { integration_id: SCRIPT, platform: QUOTE, name: IMG },
     ]),
     cycles: { calendar: writeCsv(dir, `${QUOTE}-calendar.csv`, [{ org_id: SCRIPT, cycle_start: '2024-01-01', cycle_end: '2024-02-01', cycle_id: `${IMG} c1` }]) },
-    asOf: '2024-01-31T00:00:00Z',
+    // the cycle has ended at the as-of, so it is invoiced
+    asOf: '2024-02-10T00:00:00Z',
+    prices: [{ org_id: SCRIPT, currency: IMG, unit_price: '0.5' }],
   };
   const built = await buildFacts(options);
   workingDb = built.db;
@@ -53,20 +57,26 @@ beforeAll(async () => {
     invoices: writeCsv(dir, `${IMG}-invoices.csv`, [{ invoice_id: SCRIPT, org_id: SCRIPT, cycle_id: `${IMG} c1`, integration_id: IMG, quantity: 99 }]),
   });
   // a failed build puts its error, which names the nasty folder, into the run history
-  const failed = await runCli(['build', '--db', built.db, '--input', input, '--as-of', '2024-01-31T00:00:00Z', '--max-reject-rate', '0'], {
+  const failed = await runCli(['build', '--db', built.db, '--input', input, '--as-of', '2024-02-10T00:00:00Z', '--max-reject-rate', '0'], {
     out: () => undefined,
     err: () => undefined,
   });
   expect(failed).toBe(1);
-  for (const [name, db] of [['working', built.db], ['published', built.result.publishedDb]] as const) {
+  const published = built.result.publishedDb;
+  const renders: [string, string[]][] = [
+    ['working', ['--db', built.db, '--show-accounts']],
+    ['published', ['--db', published]],
+    ['one org', ['--db', published, '--org', SCRIPT, '--show-accounts']],
+  ];
+  for (const [name, flags] of renders) {
     const out = join(dir, `${IMG} ${name}.html`);
-    expect(await runCli(['report', '--db', db, '--out', out], { out: () => undefined, err: () => undefined })).toBe(0);
+    expect(await runCli(['report', ...flags, '--out', out], { out: () => undefined, err: () => undefined })).toBe(0);
     pages[name] = readFileSync(out, 'utf8');
   }
 }, 120_000);
 
 describe('convbill report escapes every value', () => {
-  for (const name of ['working', 'published']) {
+  for (const name of ['working', 'published', 'one org']) {
     it(`${name}: only the page's own tags, no event handler, no script`, () => {
       const html = pages[name] as string;
       for (const [, tag, attributes] of html.matchAll(/<\/?([a-zA-Z][\w-]*)([^>]*)>/g)) {
@@ -99,8 +109,22 @@ describe('convbill report escapes every value', () => {
     expect(html).toContain(`data-cycle="${esc(`${IMG} c1`)}"`);
     expect(html).toContain(`data-platform="${esc(`<b>${AMP}</b>`)}"`);
     expect(html).toMatch(new RegExp(`<title>[^<]*${esc(IMG).replace(/[()]/g, '\\$&')}`));
-    expect(html).toContain(`<td class="">${esc(SCRIPT)}</td>`);
-    expect(html).toMatch(/<td class="">[^<]*more than --max-reject-rate 0[^<]*&quot;&gt;&lt;img src=x onerror=alert\(1\)&gt;/);
+    expect(html).toContain(`<td data-col="integration_id">${esc(`${IMG} · ${SCRIPT}`)}</td>`);
+    // the price book upper-cases currency codes, markup and all
+    expect(html).toContain(`<td data-col="currency">${esc(IMG.toUpperCase())}</td>`);
+    expect(html).toContain(`<tr data-total="${esc(IMG.toUpperCase())}"><th colspan="2">Total ${esc(IMG.toUpperCase())}</th>`);
+    expect(html).toContain(`<td data-col="scope">${esc(IMG)}</td>`);
+    expect(html).toMatch(/<td data-col="error">[^<]*more than --max-reject-rate 0[^<]*&quot;&gt;&lt;img src=x onerror=alert\(1\)&gt;/);
     expect(html).toContain(`<code>${esc(workingDb)}</code>`);
+    expect(pages['one org']).toContain(`<h1>Billable conversations: ${esc(SCRIPT)}</h1>`);
+    expect(pages['one org']).toContain(`<title>convbill report: ${esc(SCRIPT)}</title>`);
+  });
+
+  it('masks the nasty account ids too, and the masks are plain text', () => {
+    const html = pages.published as string;
+    expect(html).not.toContain(esc(`${QUOTE} ${IMG}`));
+    for (const account of [`${QUOTE} ${IMG}`, SCRIPT]) {
+      expect(html).toMatch(new RegExp(`data-account="${esc(`••••${account.slice(-4)}`).replace(/[()]/g, '\\$&')} #[0-9a-f]{4}"`));
+    }
   });
 });

@@ -215,6 +215,9 @@ describe('every command takes nasty paths and ids literally', () => {
     }],
     ['export to parquet with --memory-limit --threads', () => ['export', '--db', published, '--table', 'fct_conversation_counts', '--out', join(ws, `${NAME}.parquet`), '--memory-limit', '256MB', '--threads', '1'], ({ out }) => expect(out).toMatch(/^Exported 4 rows/)],
     ['report --out', () => ['report', '--db', published, '--out', join(ws, `${NAME}.html`)], () => expect(existsSync(join(ws, `${NAME}.html`))).toBe(true)],
+    ['report --org --show-accounts', () => ['report', '--db', published, '--org', NASTY, '--show-accounts', '--out', join(ws, `${NAME} org.html`)], () => {
+      expect(readFileSync(join(ws, `${NAME} org.html`), 'utf8')).toMatch(/<section class="org" id="org-1" data-org="[^"]+">/);
+    }],
     ['docs --check --db', () => ['docs', '--check', '--db', published], ({ out }) => expect(out).toBe('Every published column is described.\n')],
     ['docs --out', () => ['docs', '--out', join(ws, `${NAME}.md`)], () => expect(readFileSync(join(ws, `${NAME}.md`), 'utf8')).toMatch(/fct_billable_conversations/)],
     ['reconcile --invoices --tolerance --format', () => {
