@@ -54,8 +54,9 @@ async function writeInputs(): Promise<void> {
   writeFileSync(files.config, JSON.stringify({ orgs: orgRulesConfig() }));
   const parquetRows = Math.round(NIGHT_ROWS * 0.6);
   const csvRows = NIGHT_ROWS - parquetRows;
-  const night = { start: '2026-01-01 00:00:00+00', days: 1 };
-  await generate(HISTORY_ROWS, files.history, 42, HISTORY);
+  // 'stale': 0.5% of rows open whatever their start, the generator's worst case
+  const night = { start: '2026-01-01 00:00:00+00', days: 1, open: 'stale' as const };
+  await generate(HISTORY_ROWS, files.history, 42, { ...HISTORY, open: 'stale' });
   await generate(parquetRows, files.nightParquet, 7, { ...night, first: 10_000_000 });
   const csvPart = join(data, 'night-csv-part.parquet');
   await generate(csvRows, csvPart, 8, { ...night, first: 20_000_000 });
