@@ -12,7 +12,7 @@
  * say what the night did with each path.
  *
  * FILE_VERSION_SEEDS=1-200 (or 7,9) runs other seeds, the default is 1-50;
- * FILE_VERSION_NIGHTS=8 runs longer sequences (default 4).
+ * FILE_VERSION_NIGHTS=8 runs longer sequences (default 3).
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,7 +34,7 @@ const EXTENSIONS = ['csv', 'ndjson', 'json', 'parquet'] as const;
 type Extension = (typeof EXTENSIONS)[number];
 const FOLDERS = ['inbox', 'archive', 'drops'] as const;
 /** FILE_VERSION_NIGHTS: nights per seed */
-const NIGHTS = Number(process.env.FILE_VERSION_NIGHTS ?? 4);
+const NIGHTS = Number(process.env.FILE_VERSION_NIGHTS ?? 3);
 
 /** What a build must publish, in a stable order. Load ids differ between the two warehouses and are left out. */
 const MARTS: Record<string, string> = {

@@ -10,7 +10,7 @@ import { expect } from 'vitest';
 import { build } from '../src/build/build.js';
 import { EXPORTED_TABLES } from '../src/build/parquet-exports.js';
 import type { BuildOptions } from '../src/config/build-options.js';
-import { rows } from './helpers.js';
+import { rowsEach } from './helpers.js';
 
 export const COLUMNS = ['org_id', 'integration_id', 'interaction_id', 'customer_account_id', 'platform', 'message_id', 'started_at', 'ended_at', 'occurred_at'];
 
@@ -53,9 +53,7 @@ export function optionsFor(dir: string, db: string, files: string[], asOfMs: num
 }
 
 export async function marts(db: string): Promise<Record<string, unknown[]>> {
-  const result: Record<string, unknown[]> = {};
-  for (const [name, sql] of Object.entries(MARTS)) result[name] = await rows(db, sql);
-  return result;
+  return rowsEach(db, MARTS);
 }
 
 /**
@@ -77,14 +75,16 @@ export async function expectFullRebuildOf(
   expect(published.fct_conversation_counts, `fct_conversation_counts published, ${label}`).toEqual(expected.fct_conversation_counts);
   expect(published.fct_conversation_charges, `fct_conversation_charges published, ${label}`).toEqual(expected.fct_conversation_charges);
   expect(published.rejected_interactions, `rejected_interactions published, ${label}`).toEqual(expected.rejected_interactions);
-  for (const [table, columns] of Object.entries(EXPORTED_TABLES)) {
-    const exported = expected[table]?.length === 0 ? [] : await rows(
-      nightly,
-      `select ${columns.join(', ')}
+  const exportQueries = Object.fromEntries(
+    Object.entries(EXPORTED_TABLES)
+      .filter(([table]) => expected[table]?.length !== 0)
+      .map(([table, columns]) => [table, `select ${columns.join(', ')}
        from read_parquet('${join(dir, 'nightly_parquet', table)}/**/*.parquet', hive_partitioning = false)
-       order by all`,
-    );
-    expect(exported, `${table} exported, ${label}`).toEqual(expected[table]);
+       order by all`]),
+  );
+  const exported = await rowsEach(nightly, exportQueries);
+  for (const table of Object.keys(EXPORTED_TABLES)) {
+    expect(exported[table] ?? [], `${table} exported, ${label}`).toEqual(expected[table]);
   }
   return { db: full.db, expected };
 }

@@ -819,16 +819,16 @@ function makeInputs(): FuzzInput[] {
     mutation(rng, format === 'csv' ? BASE_CSV : BASE_NDJSON, n, format);
 
   // CSV
-  add('csv', 'truncate', 10, bytes(truncate, 'csv'));
-  add('csv', 'truncate-mid-quote', 10, bytes(truncateInQuotes, 'csv'));
-  add('csv', 'truncate-mid-multibyte', 10, bytes(truncateInCharacter, 'csv'));
-  add('csv', 'insert', 20, bytes(insertBytes, 'csv'));
-  add('csv', 'overwrite', 16, bytes(overwriteBytes, 'csv'));
+  add('csv', 'truncate', 8, bytes(truncate, 'csv'));
+  add('csv', 'truncate-mid-quote', 8, bytes(truncateInQuotes, 'csv'));
+  add('csv', 'truncate-mid-multibyte', 8, bytes(truncateInCharacter, 'csv'));
+  add('csv', 'insert', 14, bytes(insertBytes, 'csv'));
+  add('csv', 'overwrite', 12, bytes(overwriteBytes, 'csv'));
   add('csv', 'bom', 4, bytes(bom, 'csv'));
   add('csv', 'crlf-all', 1, bytes(crlfAll, 'csv'));
   add('csv', 'crlf-some', 8, bytes(crlfSome, 'csv'));
   add('csv', 'blank-line', 5, bytes(blankLine, 'csv'));
-  add('csv', 'stray-quote', 12, bytes(strayQuote, 'csv'));
+  add('csv', 'stray-quote', 9, bytes(strayQuote, 'csv'));
   add('csv', 'delimiter', 12, (_rng, n) => csvDelimiter(n));
   add('csv', 'huge', 4, (_rng, n) => csvHuge(n));
   add('csv', 'date', 10, valueMutation('csv', BASE_ROWS, IMPOSSIBLE_DATES, false));
@@ -839,14 +839,14 @@ function makeInputs(): FuzzInput[] {
   add('csv', 'key-long', 2, (_rng, n) => (n === 0 ? longKey('csv', BASE_ROWS, 'customer_account_id', MB) : longKey('csv', BASE_ROWS, 'integration_id', MB)));
   add('csv', 'header', 8, (_rng, n) => csvHeader(n));
   add('csv', 'file-name', 4, (_rng, n) => ({ bytes: BASE_CSV, note: `the valid file named ${show(FILE_NAMES[n] as string)}`, name: `${FILE_NAMES[n]}.csv` }));
-  add('csv', 'combo', 12, bytes(combo, 'csv'));
+  add('csv', 'combo', 9, bytes(combo, 'csv'));
 
   // NDJSON
   add('ndjson', 'truncate', 8, bytes(truncate, 'ndjson'));
   add('ndjson', 'truncate-mid-string', 6, bytes(truncateInQuotes, 'ndjson'));
   add('ndjson', 'truncate-mid-multibyte', 6, bytes(truncateInCharacter, 'ndjson'));
-  add('ndjson', 'insert', 13, bytes(insertBytes, 'ndjson'));
-  add('ndjson', 'overwrite', 10, bytes(overwriteBytes, 'ndjson'));
+  add('ndjson', 'insert', 10, bytes(insertBytes, 'ndjson'));
+  add('ndjson', 'overwrite', 8, bytes(overwriteBytes, 'ndjson'));
   add('ndjson', 'bom', 2, bytes(bom, 'ndjson'));
   add('ndjson', 'crlf-all', 1, bytes(crlfAll, 'ndjson'));
   add('ndjson', 'crlf-some', 4, bytes(crlfSome, 'ndjson'));

@@ -9,7 +9,7 @@ import type { CycleConfig } from '../src/reference/cycles.js';
 import type { SourceSpec } from '../src/ingest/ingest.js';
 import type { PriceEntry } from '../src/reference/prices.js';
 import { query } from '../src/read/query.js';
-import type { PlainValue } from '../src/engine/duckdb/values.js';
+import { plainValue, type PlainValue } from '../src/engine/duckdb/values.js';
 import { Warehouse } from '../src/engine/duckdb/warehouse.js';
 import { sqlString } from '../src/engine/sql-text.js';
 
@@ -126,6 +126,25 @@ export async function buildFacts(options: TestBuildOptions): Promise<TestBuild> 
 export async function rows(db: string, sql: string): Promise<Record<string, PlainValue>[]> {
   const result = await query(db, sql, { allowedDirectories: [dirname(resolve(db))] });
   return result.rows.map((row) => Object.fromEntries(result.columns.map((column, i) => [column, row[i] ?? null])));
+}
+
+/**
+ * Several queries' rows, each as `rows` gives them, from one sandboxed session:
+ * opening a database costs more than a small query, and the step-by-step
+ * tests compare a dozen marts after every step.
+ */
+export async function rowsEach<K extends string>(db: string, sqls: Record<K, string>): Promise<Record<K, Record<string, PlainValue>[]>> {
+  const warehouse = await Warehouse.open(db, { readOnly: true, sandbox: { allowedDirectories: [dirname(resolve(db))] } });
+  try {
+    const result = {} as Record<K, Record<string, PlainValue>[]>;
+    for (const [name, sql] of Object.entries(sqls) as [K, string][]) {
+      const { columns, rows: cells } = await warehouse.userTable(sql);
+      result[name] = cells.map((row) => Object.fromEntries(columns.map((column, i) => [column, plainValue(row[i] ?? null)])));
+    }
+    return result;
+  } finally {
+    warehouse.close();
+  }
 }
 
 /** Conversations per cycle_id of one org, every cycle of the org included, in order. */

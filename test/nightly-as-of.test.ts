@@ -23,7 +23,7 @@ import { cleanText, reference, ruleCycles, type RefRule } from './reference.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-const NIGHTS = 10;
+const NIGHTS = 7;
 const ORGS = ['default', 'acme', 'globex', 'initech'] as const;
 type Org = (typeof ORGS)[number];
 const INTEGRATIONS = [['wa-1', 'whatsapp'], ['wa-2', 'whatsapp'], ['fb-1', 'facebook'], ['x-1', '']] as const;

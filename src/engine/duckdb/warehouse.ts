@@ -40,6 +40,9 @@ export class Warehouse implements Engine {
     private readonly connection: DuckDBConnection,
   ) {}
 
+  /** the database's catalog name, asked once: columnsOf qualifies names with it */
+  private catalog: string | undefined;
+
   static async open(path: string, options: WarehouseOptions = {}): Promise<Warehouse> {
     if (options.readOnly && path !== IN_MEMORY && !existsSync(path)) {
       throw new ConfigError(`Database ${path} does not exist; run "convbill build" first or pass --db.`);
@@ -164,13 +167,19 @@ export class Warehouse implements Engine {
 
   /** A table's column names in order, empty when there is no such table (schema main). */
   async columnsOf(table: string): Promise<string[]> {
-    const rows = await this.rows<{ column_name: string }>(
-      `select column_name from duckdb_columns()
-       where database_name = current_database() and schema_name = 'main' and table_name = $table
-       order by column_index`,
-      { table },
-    );
-    return rows.map((row) => row.column_name);
+    // pragma_table_info reads one table's entry, where duckdb_columns() lists
+    // every column of every catalog: a build asks some forty times, and the
+    // difference was about a tenth of a small build. A catalog error here
+    // leaves an open transaction usable.
+    this.catalog ??= await this.value<string>('select current_database()');
+    const qualified = `${sqlIdentifier(this.catalog)}.main.${sqlIdentifier(table)}`;
+    try {
+      const rows = await this.rows<{ name: string }>(`select name from pragma_table_info(${sqlString(qualified)}) order by cid`);
+      return rows.map((row) => row.name);
+    } catch (error) {
+      if (/Catalog Error/.test(String(error))) return [];
+      throw error;
+    }
   }
 
   /** Runs `work` in one transaction: all of it lands, or none of it. */
