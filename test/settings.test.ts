@@ -45,6 +45,7 @@ function optionsFor(dir: string, db: string, settings: Settings, asOf: string): 
     sources: [sourceOf(dir, settings)],
     cycles: { defaultRule: { anchorDay: 1, timezone: 'UTC' }, orgRules: {} },
     asOf,
+    threads: 1,
   };
 }
 

@@ -49,8 +49,10 @@ export async function createStateTables(warehouse: Engine, names: string[], cata
     if (!table) throw new RunError(`No state table ${name} in the sql/state/ folder of the convbill package.`);
     const qualified = catalog ? `${catalog}.${name}` : name;
     const existing = catalog ? [] : await warehouse.columnsOf(name);
-    await warehouse.run(catalog ? table.ddl.replace(/^(create table if not exists\s+)/i, `$1${catalog}.`) : table.ddl);
-    if (existing.length === 0) continue;
+    if (existing.length === 0) {
+      await warehouse.run(catalog ? table.ddl.replace(/^(create table if not exists\s+)/i, `$1${catalog}.`) : table.ddl);
+      continue;
+    }
     for (const column of declaredColumns(table.ddl).filter((declared) => !existing.includes(declared.name))) {
       await warehouse.run(`alter table ${qualified} add column ${column.name} ${column.type}`);
     }
