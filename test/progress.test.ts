@@ -73,9 +73,13 @@ describe('progress: on a terminal', () => {
       return;
     }
     const dir = tempDir();
-    // enough rows that the longest models span several redraws of the live line
-    const input = logs(dir, 200_000);
-    const run = onTerminal(dir, ['build', '--input', input, '--as-of', AS_OF]);
+    // Enough rows, on one thread, that the longest model spans several of
+    // the live line's 250 ms redraws even on a fast machine: at 200,000 rows
+    // on two threads every model took under 0.25 s, and whether a redraw
+    // fell inside one was luck (CI failed on it, 2026-12-04). Here
+    // int_interactions takes about 1.2 s on a quiet machine.
+    const input = logs(dir, 800_000);
+    const run = onTerminal(dir, ['build', '--input', input, '--as-of', AS_OF, '--threads', '1']);
     expect(run.status).toBe(0);
     const text = run.output.replaceAll('\r\n', '\n');
     // what stays on the screen: each line as last drawn, after the live line's erase
