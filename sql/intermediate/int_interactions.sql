@@ -1,5 +1,6 @@
 -- materialized: incremental
 -- unique_key: integration_sk, interaction_key
+-- delete_by: int_interactions_delta.stored_rowid
 -- int_interactions
 -- grain: one row per interaction, (integration_sk, interaction_key),
 --        merged from every row that passed the row checks, in every build
@@ -34,6 +35,10 @@
 --          * reject_reason: conflicting_customer_account, after_as_of or
 --            outside_billing_cycles (an empty run, first > last), in the
 --            rules' order; null for a billable interaction.
+--          The new rows carry stored_rowid, the stored row each replaces
+--          (null for a new interaction), which the build deletes by
+--          (delete_by): a delete by key joined the night's keys with every
+--          stored interaction a second time.
 create table if not exists int_interactions (
     integration_sk integer not null,
     interaction_key varchar not null,
@@ -56,32 +61,63 @@ with run as (
     from cfg_run
 ),
 
--- The staged partial state combined with what the interaction had before,
--- and the stored interactions whose cycles or checks a later as-of can
--- change: one full join, so the staged aggregate is computed once.
-touched as (
+-- The staged partial state combined with what the interaction had before.
+-- A left join from the staged keys: DuckDB probes the stored keys alone and
+-- reads the other stored columns only where a key matched. (One full join
+-- with the branch below read all ten columns of every stored interaction.)
+staged_touched as (
     select
-        coalesce(staged.integration_sk, earlier.integration_sk) as integration_sk,
-        coalesce(staged.interaction_key, earlier.interaction_key) as interaction_key,
+        earlier.rowid as stored_rowid,
+        staged.integration_sk,
+        staged.interaction_key,
         coalesce(earlier.customer_account_id, staged.customer_account_id) as customer_account_id,
         coalesce(earlier.has_account_conflict, false)
             or coalesce(staged.account_hash_min <> staged.account_hash_max, false)
             or coalesce(earlier.customer_account_id <> staged.customer_account_id, false) as has_account_conflict,
-        coalesce(earlier.row_count, 0) + coalesce(staged.row_count, 0) as row_count,
-        coalesce(earlier.interaction_rows, 0) + coalesce(staged.interaction_rows, 0) as interaction_rows,
-        coalesce(earlier.ended_interaction_rows, 0) + coalesce(staged.ended_interaction_rows, 0) as ended_interaction_rows,
+        coalesce(earlier.row_count, 0) + staged.row_count as row_count,
+        coalesce(earlier.interaction_rows, 0) + staged.interaction_rows as interaction_rows,
+        coalesce(earlier.ended_interaction_rows, 0) + staged.ended_interaction_rows as ended_interaction_rows,
         least(earlier.started_at, staged.started_at) as started_at,
         greatest(earlier.latest_activity, staged.latest_activity) as latest_activity
     from int_scope_interactions as staged
-    full join int_interactions as earlier
+    left join int_interactions as earlier
         on staged.integration_sk = earlier.integration_sk
         and staged.interaction_key = earlier.interaction_key
-    cross join run
-    where staged.interaction_key is not null
-        or (run.as_of > run.previous_as_of
-            and (earlier.ended_at is null
-                or earlier.ended_at > run.previous_as_of
-                or earlier.started_at > run.previous_as_of))
+),
+
+-- The stored interactions without new rows whose cycles or checks a later
+-- as-of can change: open, or ended after the previous as-of. (One that
+-- started after it has ended after it too, or is open: a stored end is its
+-- latest activity, never before its start.) Literal bounds on one column,
+-- so the filter is pushed into the scan and its zone maps.
+as_of_touched as (
+    select
+        earlier.rowid as stored_rowid,
+        earlier.integration_sk,
+        earlier.interaction_key,
+        earlier.customer_account_id,
+        earlier.has_account_conflict,
+        earlier.row_count,
+        earlier.interaction_rows,
+        earlier.ended_interaction_rows,
+        earlier.started_at,
+        earlier.latest_activity
+    from int_interactions as earlier
+    anti join int_scope_interactions as staged
+        on earlier.integration_sk = staged.integration_sk
+        and earlier.interaction_key = staged.interaction_key
+    where {{ as_of }} > {{ previous_as_of }}
+        and (earlier.ended_at is null or earlier.ended_at > {{ previous_as_of }})
+),
+
+touched as (
+    select stored_rowid, integration_sk, interaction_key, customer_account_id, has_account_conflict, row_count,
+        interaction_rows, ended_interaction_rows, started_at, latest_activity
+    from staged_touched
+    union all
+    select stored_rowid, integration_sk, interaction_key, customer_account_id, has_account_conflict, row_count,
+        interaction_rows, ended_interaction_rows, started_at, latest_activity
+    from as_of_touched
 ),
 
 closed as (
@@ -124,6 +160,7 @@ spanned as (
 )
 
 select
+    stored_rowid,
     integration_sk,
     interaction_key,
     customer_account_id,
