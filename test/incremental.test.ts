@@ -112,6 +112,43 @@ describe('incremental builds', () => {
     }, 180_000);
   }
 
+  it('an org whose history starts earlier in a night gains the cycles before its first; a conflict does not move its start (int_integration_starts)', async () => {
+    const dir = tempDir();
+    writeCsv(dir, 'calendar.csv', [{ org_id: 'initech', cycle_start: '2025-06-01', cycle_end: '2026-06-01', cycle_id: 'FY26' }]);
+    writeCsv(dir, 'integrations.csv', [{ integration_id: 'wa-2', platform: 'whatsapp', org_id: '', name: 'Support' }]);
+    const talk = (id: string, day: string, account = `cust-${id}`): InputRow => ({
+      org_id: 'acme', integration_id: 'wa-1', interaction_id: id, customer_account_id: account,
+      started_at: `${day}T10:00:00Z`, ended_at: `${day}T11:00:00Z`,
+    });
+    const cycleIds = async () =>
+      (await rows(join(dir, 'nightly_published.duckdb'), `select cycle_id from dim_billing_cycles where org_id = 'acme' order by cycle_start`))
+        .map((row) => row.cycle_id);
+    const asOfMs = Date.UTC(2026, 2, 1);
+    const files = [writeCsv(dir, 'history.csv', [talk('a', '2026-02-20')], COLUMNS)];
+    await build(optionsFor(dir, 'nightly', files, asOfMs, false));
+    expect(await cycleIds()).toEqual(['2026-02-15']);
+    // a late row from before the first cycle: the start moves back, incrementally
+    files.push(writeCsv(dir, 'late.csv', [talk('b', '2026-01-05')], COLUMNS));
+    expect((await build(optionsFor(dir, 'nightly', files.slice(-1), asOfMs, false))).plan.reason).toBe('incremental');
+    await expectFullRebuildOf(dir, files, asOfMs, 'a late row before the first cycle');
+    expect(await cycleIds()).toEqual(['2025-12-15', '2026-01-15', '2026-02-15']);
+    // a night of later rows leaves the start where it was
+    files.push(writeCsv(dir, 'later.csv', [talk('d', '2026-02-25')], COLUMNS));
+    expect((await build(optionsFor(dir, 'nightly', files.slice(-1), asOfMs, false))).plan.reason).toBe('incremental');
+    await expectFullRebuildOf(dir, files, asOfMs, 'a night of later rows');
+    expect(await cycleIds()).toEqual(['2025-12-15', '2026-01-15', '2026-02-15']);
+    // an interaction earlier still, but a conflict within the night: no say in the start
+    files.push(writeCsv(dir, 'conflict.csv', [talk('c', '2025-11-20'), talk('c', '2025-11-20', 'cust-other')], COLUMNS));
+    expect((await build(optionsFor(dir, 'nightly', files.slice(-1), asOfMs, false))).plan.reason).toBe('incremental');
+    await expectFullRebuildOf(dir, files, asOfMs, 'a conflict before the first cycle');
+    expect(await cycleIds()).toEqual(['2025-12-15', '2026-01-15', '2026-02-15']);
+    // the interaction holding the start turns into a conflict: the start moves forward again
+    files.push(writeCsv(dir, 'turned.csv', [talk('b', '2026-01-05', 'cust-other')], COLUMNS));
+    await build(optionsFor(dir, 'nightly', files.slice(-1), asOfMs, false));
+    await expectFullRebuildOf(dir, files, asOfMs, 'the earliest interaction turned into a conflict');
+    expect(await cycleIds()).toEqual(['2026-02-15']);
+  });
+
   it('a platform change, from the integrations reference or from new rows, relabels every cycle of the integration without a recount', async () => {
     const dir = tempDir();
     writeCsv(dir, 'calendar.csv', [{ org_id: 'initech', cycle_start: '2025-06-01', cycle_end: '2026-06-01', cycle_id: 'FY26' }]);

@@ -13,19 +13,13 @@
 --   timezone: the IANA timezone whose local midnights bound the cycle
 --   cycle_source: where the cycle comes from: 'rule' (anchor day and timezone) or 'calendar' (the cycles file)
 --   cycle_seq: orders the org's cycles in time; stable from build to build, need not start at 1
-with integration_starts as (
+with billable_starts as (
     -- conflicts and interactions after as-of have no say; an interaction in
     -- a calendar's gap still shows where the org's history starts
-    select integration_sk, min(started_at) as earliest_start
-    from int_interactions
-    where reject_reason is null or reject_reason = 'outside_billing_cycles'
-    group by integration_sk
-),
-
-billable_starts as (
-    select keys.org_id, min(integration_starts.earliest_start) as earliest_start
-    from integration_starts
-    inner join int_integration_keys as keys on integration_starts.integration_sk = keys.integration_sk
+    -- (int_integration_starts)
+    select keys.org_id, min(int_integration_starts.earliest_start) as earliest_start
+    from int_integration_starts
+    inner join int_integration_keys as keys on int_integration_starts.integration_sk = keys.integration_sk
     group by keys.org_id
 )
 
